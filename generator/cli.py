@@ -1,0 +1,121 @@
+"""The ``controlbook`` command line: parse arguments, call the library, print, exit.
+
+This is the only module that imports click. Exit codes (see :mod:`generator.errors`):
+0 ok, 1 findings at or above the threshold, 2 usage or data errors.
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from . import __version__
+from .errors import CatalogInvalid, ControlbookError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+CATALOG_ARG = click.argument(
+    "catalog", default="controls", type=click.Path(path_type=Path), metavar="[CATALOG]"
+)
+
+
+def _print_diagnostics(diagnostics: list[Any], *, stream: Any = None) -> None:
+    colour = {"error": "red", "warning": "yellow"}
+    for diagnostic in diagnostics:
+        text = str(diagnostic)
+        head, _, rest = text.partition("\n")
+        head = head.replace(
+            f": {diagnostic.level}:",
+            ": " + click.style(str(diagnostic.level), fg=colour[diagnostic.level], bold=True) + ":",
+            1,
+        )
+        click.echo(head + ("\n" + rest if rest else ""), err=True)
+
+
+def _summary(diagnostics: list[Any]) -> str:
+    errors = sum(1 for d in diagnostics if d.level == "error")
+    warnings = len(diagnostics) - errors
+    return f"{errors} error(s), {warnings} warning(s)"
+
+
+def reports_errors(command: F) -> F:
+    """Turn library errors into a clear message and exit code 2, never a traceback."""
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except CatalogInvalid as exc:
+            _print_diagnostics(exc.diagnostics)
+            click.echo(f"controlbook: catalog is invalid: {_summary(exc.diagnostics)}", err=True)
+            sys.exit(exc.exit_code)
+        except ControlbookError as exc:
+            click.echo(f"controlbook: error: {exc}", err=True)
+            sys.exit(exc.exit_code)
+
+    return wrapper  # type: ignore[return-value]
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="controlbook")
+def main() -> None:
+    """Keep an IT control catalog honest: validate it, find ownership and evidence
+    gaps, and publish it as a site, signed PDF narratives and pull-request reviews.
+
+    Exit codes: 0 ok; 1 findings at or above the threshold; 2 usage or data error.
+    """
+
+
+@main.command()
+@CATALOG_ARG
+@click.option("--strict", is_flag=True, help="Treat warnings (e.g. unknown keys) as errors.")
+@reports_errors
+def validate(catalog: Path, strict: bool) -> None:
+    """Load and validate a catalog; report every error and warning (exit 0 or 2)."""
+    from .loader import load_catalog
+
+    loaded = load_catalog(catalog, strict=strict)
+    _print_diagnostics(loaded.warnings)
+    counts = (
+        f"{len(loaded.controls)} controls, {len(loaded.reviews)} reviews, "
+        f"{len(loaded.people)} people, {len(loaded.systems)} systems"
+    )
+    click.echo(f"{loaded.display_root}: valid ({counts}; {_summary(loaded.warnings)})")
+
+
+@main.command()
+@click.option(
+    "--output", "-o", type=click.Path(dir_okay=False, path_type=Path), help="Write to a file."
+)
+def schema(output: Path | None) -> None:
+    """Print the JSON Schema of catalog files (for editors and CI)."""
+    from .schema import schema_json
+
+    text = schema_json()
+    if output:
+        output.write_text(text, encoding="utf-8")
+    else:
+        click.echo(text, nl=False)
+
+
+@main.command()
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--force", is_flag=True, help="Write into a folder that is not empty.")
+@reports_errors
+def init(directory: Path, force: bool) -> None:
+    """Create a small, valid, commented catalog in DIRECTORY to start from."""
+    from .scaffold import scaffold
+
+    written = scaffold(directory, force=force)
+    for path in written:
+        click.echo(f"  created {path}")
+    click.echo(f"Next: controlbook validate {directory}")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main(prog_name="controlbook")

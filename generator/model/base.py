@@ -1,0 +1,136 @@
+"""Building blocks shared by every catalog record: IDs, references, dates, locations."""
+
+from datetime import UTC, date, datetime
+from enum import StrEnum
+from pathlib import PurePosixPath
+from typing import Annotated, Any, get_args, get_origin
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PrivateAttr, StringConstraints
+
+from ..diagnostics import Location
+from ..yamlsrc import Mark, Path_, SourceMap
+
+ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:@/+-]*$"
+
+Id = Annotated[str, StringConstraints(pattern=ID_PATTERN, max_length=128)]
+"""An identifier: letters, digits and ``. _ : @ / + -``, starting with a letter or digit."""
+
+
+class Ref:
+    """Marks a string field as a reference to another record of ``kind``.
+
+    Validation walks every field carrying this marker and reports IDs that do not
+    exist, with a "did you mean". Kinds: person, system, control, ruleset.
+    """
+
+    def __init__(self, kind: str) -> None:
+        self.kind = kind
+
+    def __repr__(self) -> str:
+        return f"Ref({self.kind!r})"
+
+
+PersonRef = Annotated[Id, Ref("person")]
+SystemRef = Annotated[Id, Ref("system")]
+ControlRef = Annotated[Id, Ref("control")]
+RulesetRef = Annotated[Id, Ref("ruleset")]
+
+
+def _aware(value: datetime) -> datetime:
+    """Timestamps without a zone are taken as UTC, so comparisons never fail."""
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+Timestamp = Annotated[datetime, AfterValidator(_aware)]
+"""A date and time (``2026-04-01T06:00:00Z``); without a zone it is read as UTC."""
+
+Sha256 = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
+"""A lowercase hex sha256 digest (64 characters)."""
+
+
+def _inside_catalog(value: str) -> str:
+    """Refuse paths that could leave the catalog folder (absolute, ``..``, drive letters)."""
+    posix = PurePosixPath(value.replace("\\", "/"))
+    if posix.is_absolute() or ":" in value or ".." in posix.parts:
+        raise ValueError(f"path {value!r} must be relative to the catalog folder, without '..'")
+    return posix.as_posix()
+
+
+RelPath = Annotated[
+    str, StringConstraints(min_length=1, max_length=1024), AfterValidator(_inside_catalog)
+]
+"""A file path relative to the catalog folder (for example ``extracts/erp-2026-03-31.csv``)."""
+
+
+class Severity(StrEnum):
+    """How bad a finding is; ordered from the most to the least severe."""
+
+    CRITICAL = "critical"
+    HIGH = "high"
+    MEDIUM = "medium"
+    LOW = "low"
+
+    @property
+    def rank(self) -> int:
+        """0 for critical ... 3 for low: smaller is worse."""
+        return list(Severity).index(self)
+
+    def at_least(self, threshold: "Severity") -> bool:
+        return self.rank <= threshold.rank
+
+
+class Record(BaseModel):
+    """Base of every catalog record: strict keys, and knows where it was written."""
+
+    model_config = ConfigDict(extra="forbid", validate_default=True)
+
+    _file: str = PrivateAttr(default="")
+    _path: Path_ = PrivateAttr(default=())
+    _marks: SourceMap | None = PrivateAttr(default=None)
+
+    def attach_source(self, file: str, path: Path_, marks: SourceMap) -> None:
+        self._file, self._path, self._marks = file, path, marks
+
+    @property
+    def source_file(self) -> str:
+        return self._file
+
+    def loc(self, *subpath: str | int) -> Location:
+        """Where this record (or one of its fields, or a list element) was written."""
+        if self._marks is None:
+            return Location(self._file or "<unknown>")
+        full = (*self._path, *subpath)
+        mark: Mark = self._marks.value(full)
+        return Location(self._file, mark.line, mark.column)
+
+
+class Period(Record):
+    """A closed date range, both ends included."""
+
+    start: date = Field(description="First day of the period.")
+    end: date = Field(description="Last day of the period (included).")
+
+    def contains(self, day: date) -> bool:
+        return self.start <= day <= self.end
+
+    def __str__(self) -> str:
+        return f"{self.start.isoformat()} to {self.end.isoformat()}"
+
+
+def ref_kind(annotation: Any, metadata: list[Any] | None = None) -> str | None:
+    """The :class:`Ref` kind of a field annotation (also inside ``list[...]``, ``X | None``)."""
+    for meta in metadata or ():
+        if isinstance(meta, Ref):
+            return meta.kind
+    for meta in getattr(annotation, "__metadata__", ()):
+        if isinstance(meta, Ref):
+            return meta.kind
+    origin = get_origin(annotation)
+    if origin is not None and origin is not Annotated:
+        for arg in get_args(annotation):
+            found = ref_kind(arg)
+            if found:
+                return found
+    elif origin is Annotated:
+        return ref_kind(get_args(annotation)[0])
+    return None

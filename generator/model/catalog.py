@@ -1,0 +1,61 @@
+"""The loaded catalog: every record by ID, sorted, with the files they came from."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ..diagnostics import Diagnostic
+    from .controls import Control
+    from .people import Person
+    from .registers import BreakGlassEvent, NonHumanIdentity, SodException, SodRuleset, Waiver
+    from .reviews import Review
+    from .settings import Settings
+    from .systems import System
+
+
+@dataclass
+class Catalog:
+    """A validated catalog. Collections are dicts keyed by ID, in ID order."""
+
+    root: Path
+    display_root: str
+    settings: Settings
+    people: dict[str, Person] = field(default_factory=dict)
+    systems: dict[str, System] = field(default_factory=dict)
+    controls: dict[str, Control] = field(default_factory=dict)
+    reviews: dict[str, Review] = field(default_factory=dict)
+    rulesets: dict[str, SodRuleset] = field(default_factory=dict)
+    exceptions: dict[str, SodException] = field(default_factory=dict)
+    break_glass: dict[str, BreakGlassEvent] = field(default_factory=dict)
+    nhis: dict[str, NonHumanIdentity] = field(default_factory=dict)
+    waivers: dict[str, Waiver] = field(default_factory=dict)
+    files: tuple[str, ...] = ()
+    """Catalog-relative paths of the YAML files read, sorted."""
+    warnings: list[Diagnostic] = field(default_factory=list)
+
+    def reviews_of(self, control_id: str) -> list[Review]:
+        """Reviews of a control, oldest period first."""
+        found = [r for r in self.reviews.values() if r.control == control_id]
+        return sorted(found, key=lambda r: (r.period.start, r.period.end, r.id))
+
+    def owner_on(self, control_id: str, day: date) -> Person | None:
+        """Who owned control ``control_id`` on ``day`` (None when nobody is on record)."""
+        entry = self.controls[control_id].owner_on(day)
+        return self.people.get(entry.person) if entry else None
+
+    def display_path(self, rel: str) -> str:
+        """How a catalog-relative path is shown to the user (as they named the catalog)."""
+        return f"{self.display_root}/{rel}" if self.display_root not in ("", ".") else rel
+
+    def resolve(self, rel: str) -> Path | None:
+        """The file a catalog-relative path names, or None if it would leave the catalog.
+
+        Symlinks are resolved first, so a link pointing outside is refused too.
+        """
+        root = self.root.resolve()
+        target = (root / rel).resolve()
+        return target if target.is_relative_to(root) else None

@@ -1,0 +1,64 @@
+"""The directory: who exists, since when, and whether they can be accountable."""
+
+from datetime import date
+from enum import StrEnum
+from typing import Literal
+
+from pydantic import Field
+
+from .base import Id, PersonRef, Record
+
+
+class PersonKind(StrEnum):
+    """What a directory entry is. Only a ``person`` can own or approve anything."""
+
+    PERSON = "person"
+    TEAM = "team"
+    MAILBOX = "mailbox"
+    SERVICE = "service"
+
+
+class Person(Record):
+    """A directory entry: a named person, or a team / mailbox / service."""
+
+    id: Id = Field(description="Stable ID used everywhere else, e.g. 'l.chen'.")
+    name: str = Field(description="Display name.")
+    kind: PersonKind = Field(
+        default=PersonKind.PERSON,
+        description="person, team, mailbox or service. A team or mailbox cannot own a "
+        "control (OWN-1).",
+    )
+    email: str | None = Field(default=None, description="E-mail address.")
+    title: str | None = Field(default=None, description="Job title.")
+    department: str | None = Field(default=None, description="Department or cost centre.")
+    manager: PersonRef | None = Field(default=None, description="ID of the line manager.")
+    employed_from: date | None = Field(
+        default=None, description="First day of employment (or of the engagement)."
+    )
+    employed_until: date | None = Field(
+        default=None,
+        description="Last day of employment; leave empty while employed. Checked by OWN-2, "
+        "NHI-1 and the leaver rule.",
+    )
+    members: list[PersonRef] = Field(
+        default_factory=list, description="For a team: the people in it."
+    )
+
+    @property
+    def is_person(self) -> bool:
+        return self.kind == PersonKind.PERSON
+
+    def active_on(self, day: date) -> bool:
+        """A named person employed on ``day``."""
+        if not self.is_person:
+            return False
+        started = self.employed_from is None or self.employed_from <= day
+        not_left = self.employed_until is None or day <= self.employed_until
+        return started and not_left
+
+
+class PeopleFile(Record):
+    """A file listing directory entries (``kind: people``)."""
+
+    kind: Literal["people"]
+    people: list[Person] = Field(description="The directory entries.")

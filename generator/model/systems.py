@@ -1,0 +1,79 @@
+"""In-scope systems and the account extracts that say who has access to them."""
+
+from enum import StrEnum
+from typing import Literal
+
+from pydantic import Field
+
+from .base import Id, PersonRef, Record, RelPath, Sha256, Timestamp
+
+
+class AccountType(StrEnum):
+    """The kinds of account auditors expect to see reviewed as separate populations."""
+
+    EMPLOYEE = "employee"
+    PRIVILEGED = "privileged"
+    SERVICE = "service"
+    BREAK_GLASS = "break-glass"
+    THIRD_PARTY = "third-party"
+
+    @property
+    def label(self) -> str:
+        return {
+            "employee": "employee",
+            "privileged": "privileged",
+            "service": "service account / NHI",
+            "break-glass": "break-glass",
+            "third-party": "third-party",
+        }[self.value]
+
+
+EXTRACT_COLUMNS = ("account", "person", "account_type", "entitlement")
+"""Required header of an account extract CSV: one row per account and entitlement."""
+
+
+class Extract(Record):
+    """An account extract (IPE): who had which access in a system at one moment.
+
+    The CSV has the header ``account,person,account_type,entitlement`` and one row
+    per account and entitlement. The recorded ``records`` and ``sha256`` are what
+    the extract had when it was taken; evaluation re-hashes the file (EVD-2).
+    """
+
+    file: RelPath | None = Field(default=None, description="Path of the CSV, from the catalog.")
+    source: str | None = Field(
+        default=None, description="Report, query or tool that produced it (POP-3)."
+    )
+    extracted_at: Timestamp | None = Field(default=None, description="When it was taken (POP-3).")
+    records: int | None = Field(default=None, ge=0, description="Number of data rows (POP-3).")
+    sha256: Sha256 | None = Field(default=None, description="sha256 of the file (POP-3, EVD-2).")
+
+
+class System(Record):
+    """A system whose access is controlled, with its owner and administrators."""
+
+    id: Id = Field(description="Stable ID, e.g. 'erp'.")
+    name: str = Field(description="Display name.")
+    description: str | None = Field(default=None, description="What the system does.")
+    sox_in_scope: bool = Field(description="Whether the system is in SOX scope (POP-2).")
+    owner: PersonRef | None = Field(default=None, description="System owner (a person).")
+    administrators: list[PersonRef] = Field(
+        default_factory=list,
+        description="People who administer the system; they may not review it (SOD-2).",
+    )
+    account_types: list[AccountType] = Field(
+        default_factory=list,
+        description="Kinds of accounts the system has. Each non-employee kind needs a named "
+        "review population (POP-2).",
+    )
+    extracts: list[Extract] = Field(
+        default_factory=list,
+        description="Account extracts not tied to one review, e.g. after remediation (REM-1).",
+    )
+
+
+class SystemsFile(Record):
+    """A file listing systems (``kind: systems``)."""
+
+    kind: Literal["systems"]
+    systems: list[System] = Field(description="The systems.")

@@ -35,6 +35,37 @@ class LoadedFile:
     record: Record
 
 
+@dataclass
+class FileOutcome:
+    """What reading one file gave: the file (if valid), its diagnostics, and for an
+    invalid file the IDs it declares (``ids``) or ``None`` when it could not be parsed,
+    so that references to those IDs are not reported as dangling on top."""
+
+    file: LoadedFile | None
+    diagnostics: list[Diagnostic]
+    ids: dict[str, set[str]] | None
+
+
+_LIST_KEYS = {"people": ("person", "people"), "systems": ("system", "systems")}
+_RECORD_KINDS = {"control": "control", "sod-ruleset": "ruleset"}
+
+
+def _declared_ids(data: dict[str, Any]) -> dict[str, set[str]]:
+    """IDs an invalid file still clearly declares (for references from other files)."""
+    kind = data.get("kind")
+    if kind in _RECORD_KINDS and isinstance(data.get("id"), str):
+        return {_RECORD_KINDS[kind]: {data["id"]}}
+    if kind in _LIST_KEYS:
+        ref_kind, key = _LIST_KEYS[kind]
+        items = data.get(key) if isinstance(data.get(key), list) else []
+        return {
+            ref_kind: {
+                i["id"] for i in items if isinstance(i, dict) and isinstance(i.get("id"), str)
+            }
+        }
+    return {}
+
+
 class _FileReport:
     """Diagnostics of one file, with its text for source lines."""
 
@@ -165,7 +196,7 @@ def attach_sources(obj: Any, file: str, path: Path_, marks: SourceMap) -> None:
             attach_sources(item, file, (*path, index), marks)
 
 
-def read_file(path: Path, rel: str, display: str) -> tuple[LoadedFile | None, list[Diagnostic]]:
+def read_file(path: Path, rel: str, display: str) -> FileOutcome:
     """Read and validate one catalog file. Never raises for bad content."""
     report = _FileReport(display)
     try:
@@ -173,24 +204,24 @@ def read_file(path: Path, rel: str, display: str) -> tuple[LoadedFile | None, li
         if size > MAX_FILE_BYTES:
             limit = MAX_FILE_BYTES // (1024 * 1024)
             report.add(Level.ERROR, 1, 1, f"file is {size:,} bytes; the limit is {limit} MiB")
-            return None, report.items
+            return FileOutcome(None, report.items, None)
         raw = path.read_bytes()
     except OSError as exc:
         report.add(Level.ERROR, 0, 0, f"cannot read the file: {exc.strerror}")
-        return None, report.items
+        return FileOutcome(None, report.items, None)
     text = _decode(raw, report)
     if text is None:
-        return None, report.items
+        return FileOutcome(None, report.items, None)
     report.lines = text.splitlines()
     try:
         doc = parse_yaml(text)
     except YamlError as exc:
         report.add(Level.ERROR, exc.mark.line, exc.mark.column, exc.message)
-        return None, report.items
+        return FileOutcome(None, report.items, None)
     data = doc.data
     if not isinstance(data, dict):
         report.add(Level.ERROR, 1, 1, "a catalog file must be a mapping that starts with 'kind:'")
-        return None, report.items
+        return FileOutcome(None, report.items, {})
     kind = data.get("kind")
     cls = FILE_KINDS.get(kind) if isinstance(kind, str) else None
     if cls is None:
@@ -203,12 +234,12 @@ def read_file(path: Path, rel: str, display: str) -> tuple[LoadedFile | None, li
                 f"unknown kind {kind!r}{did_you_mean(str(kind), FILE_KINDS)} (one of: {kinds})"
             )
         report.add(Level.ERROR, mark.line, mark.column, message, "kind")
-        return None, report.items
+        return FileOutcome(None, report.items, None)
     record = _validate(cls, data, doc.marks, report)
     if record is None:
-        return None, report.items
+        return FileOutcome(None, report.items, _declared_ids(data))
     attach_sources(record, display, (), doc.marks)
-    return LoadedFile(rel, display, text, record), report.items
+    return FileOutcome(LoadedFile(rel, display, text, record), report.items, {})
 
 
 def _display_root(root: Path) -> str:
@@ -216,28 +247,23 @@ def _display_root(root: Path) -> str:
     return root.as_posix().rstrip("/") or "/"
 
 
-def read_catalog_files(root: Path) -> tuple[list[LoadedFile], list[Diagnostic]]:
-    """Read every YAML file of a catalog folder; returns the good files and all diagnostics."""
+def read_catalog_files(root: Path) -> list[FileOutcome]:
+    """Read every YAML file of a catalog folder, in path order."""
     if not root.exists():
         raise InputError(f"{root}: no such catalog folder")
     if not root.is_dir():
         raise InputError(f"{root}: a catalog is a folder of YAML files, not a file")
     display_root = _display_root(root)
-    loaded: list[LoadedFile] = []
-    diagnostics: list[Diagnostic] = []
     paths = find_yaml_files(root)
     if not paths:
-        where = Location(display_root)
         message = "no YAML files here: an empty catalog is an error, not a clean one"
-        return [], [Diagnostic(Level.ERROR, where, message)]
+        raise CatalogInvalid([Diagnostic(Level.ERROR, Location(display_root), message)])
+    outcomes = []
     for path in paths:
         rel = path.relative_to(root).as_posix()
         display = f"{display_root}/{rel}" if display_root != "." else rel
-        file, problems = read_file(path, rel, display)
-        diagnostics.extend(problems)
-        if file is not None:
-            loaded.append(file)
-    return loaded, diagnostics
+        outcomes.append(read_file(path, rel, display))
+    return outcomes
 
 
 def load_catalog(root: str | Path, *, strict: bool = False) -> Catalog:
@@ -250,10 +276,17 @@ def load_catalog(root: str | Path, *, strict: bool = False) -> Catalog:
     from .validate import assemble  # cross-file checks need every file first
 
     root = Path(root)
-    files, diagnostics = read_catalog_files(root)
-    if not files:
-        raise CatalogInvalid(diagnostics)
-    catalog, more = assemble(root, _display_root(root), files)
+    outcomes = read_catalog_files(root)
+    files = [o.file for o in outcomes if o.file is not None]
+    diagnostics = [d for o in outcomes for d in o.diagnostics]
+    salvaged: dict[str, set[str]] | None = {}
+    for outcome in outcomes:
+        if outcome.ids is None or salvaged is None:
+            salvaged = None  # a file we could not parse may define anything
+            continue
+        for kind, ids in outcome.ids.items():
+            salvaged.setdefault(kind, set()).update(ids)
+    catalog, more = assemble(root, _display_root(root), files, salvaged=salvaged)
     diagnostics.extend(more)
     if strict:
         diagnostics = [
@@ -269,4 +302,4 @@ def load_catalog(root: str | Path, *, strict: bool = False) -> Catalog:
     return catalog
 
 
-__all__ = ["LoadedFile", "load_catalog", "read_catalog_files"]
+__all__ = ["FileOutcome", "LoadedFile", "load_catalog", "read_catalog_files"]

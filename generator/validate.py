@@ -77,12 +77,12 @@ def _walk(obj: Any) -> Iterator[Record]:
             yield from _walk(item)
 
 
-def _check_references(catalog: Catalog, out: _Collector) -> None:
+def _check_references(catalog: Catalog, out: _Collector, salvaged: dict[str, set[str]]) -> None:
     known = {
-        "person": catalog.people,
-        "system": catalog.systems,
-        "control": catalog.controls,
-        "ruleset": catalog.rulesets,
+        "person": set(catalog.people) | salvaged.get("person", set()),
+        "system": set(catalog.systems) | salvaged.get("system", set()),
+        "control": set(catalog.controls) | salvaged.get("control", set()),
+        "ruleset": set(catalog.rulesets) | salvaged.get("ruleset", set()),
     }
     roots: list[Any] = [
         catalog.settings,
@@ -199,16 +199,18 @@ def _check_scoped_ids(catalog: Catalog, out: _Collector) -> None:
 
 
 def _check_managers(catalog: Catalog, out: _Collector) -> None:
+    reported: set[frozenset[str]] = set()
     for person in catalog.people.values():
-        seen = [person.id]
+        chain = [person.id]
         current = person.manager
-        while current is not None and current in catalog.people:
-            if current in seen:
-                chain = " -> ".join([*seen[seen.index(current) :], current])
-                out.error(person.loc("manager"), f"manager chain loops: {chain}", "manager")
-                break
-            seen.append(current)
+        while current is not None and current in catalog.people and current not in chain:
+            chain.append(current)
             current = catalog.people[current].manager
+        if current != person.id or frozenset(chain) in reported:
+            continue  # no loop, or one that does not pass through this person, or said already
+        reported.add(frozenset(chain))
+        loop = " -> ".join([*chain, person.id])
+        out.error(person.loc("manager"), f"manager chain loops: {loop}", "manager")
 
 
 def _check_waivers(catalog: Catalog, out: _Collector) -> None:
@@ -218,9 +220,18 @@ def _check_waivers(catalog: Catalog, out: _Collector) -> None:
 
 
 def assemble(
-    root: Path, display_root: str, files: list[LoadedFile]
+    root: Path,
+    display_root: str,
+    files: list[LoadedFile],
+    *,
+    salvaged: dict[str, set[str]] | None = None,
 ) -> tuple[Catalog | None, list[Diagnostic]]:
-    """Build the :class:`Catalog` from validated files and check it as a whole."""
+    """Build the :class:`Catalog` from validated files and check it as a whole.
+
+    ``salvaged`` holds IDs declared by files that failed validation, so that
+    references to them are not reported again; ``None`` means a file could not be
+    parsed at all, and then reference checks wait until it is fixed.
+    """
     out = _Collector({f.display: f.text.splitlines() for f in files})
     by_kind: dict[type, list[Any]] = {}
     for file in files:
@@ -254,9 +265,10 @@ def assemble(
         waivers=_index(records(WaiversFile, "waivers"), "waiver", out),
         files=tuple(f.rel for f in files),
     )
-    if not catalog.controls:
+    if not catalog.controls and salvaged is not None and not salvaged.get("control"):
         out.error(Location(display_root), "no controls: add at least one file with 'kind: control'")
-    _check_references(catalog, out)
+    if salvaged is not None:
+        _check_references(catalog, out, salvaged)
     _check_dates(catalog, out)
     _check_scoped_ids(catalog, out)
     _check_managers(catalog, out)

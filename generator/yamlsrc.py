@@ -13,6 +13,7 @@ from typing import Any
 
 import yaml
 
+from .diagnostics import format_key
 from .errors import YamlError
 
 try:  # the C parser is several times faster; fall back when libyaml is missing
@@ -106,7 +107,10 @@ class _Builder:
         try:
             return self._scalars.construct_object(node)
         except (yaml.constructor.ConstructorError, ValueError) as exc:
-            raise YamlError(f"invalid value {node.value!r} ({exc})", _mark(node)) from None
+            what = "date" if node.tag.endswith("timestamp") else "value"
+            where = f"{format_key(path)}: " if path else ""
+            message = f"{where}{node.value!r} is not a valid {what} ({exc})"
+            raise YamlError(message, _mark(node)) from None
 
     def _mapping(self, node: yaml.MappingNode, path: Path_) -> dict[str, Any]:
         if node.tag != _MAP_TAG:
@@ -130,6 +134,13 @@ class _Builder:
         return out
 
 
+def _char_at(text: str, mark: Mark) -> str:
+    lines = text.splitlines()
+    if 0 < mark.line <= len(lines) and 0 < mark.column <= len(lines[mark.line - 1]):
+        return lines[mark.line - 1][mark.column - 1]
+    return ""
+
+
 def parse_yaml(text: str) -> YamlDocument:
     """Parse one YAML document into plain values plus a :class:`SourceMap`.
 
@@ -146,6 +157,12 @@ def parse_yaml(text: str) -> YamlDocument:
         mark = exc.problem_mark or exc.context_mark
         where = Mark(mark.line + 1, mark.column + 1) if mark else Mark(1, 1)
         problem = exc.problem or exc.context or "invalid YAML"
+        if exc.problem and exc.context:
+            problem = f"{exc.problem} ({exc.context})"
+        if "another document" in problem:
+            problem = "a file holds one YAML document, but a second one starts here"
+        elif _char_at(text, where) == "\t":
+            problem = "a tab character; YAML is indented with spaces only"
         raise YamlError(f"YAML syntax error: {problem}", where) from None
     except yaml.YAMLError as exc:
         raise YamlError(f"YAML error: {exc}", Mark(1, 1)) from None

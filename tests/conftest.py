@@ -1,0 +1,57 @@
+"""Shared fixtures: a small valid catalog in a temp folder that tests break on purpose."""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from generator.errors import CatalogInvalid
+from generator.loader import load_catalog
+from generator.model import Catalog
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLE = ROOT / "controls"
+SCAFFOLD = ROOT / "generator" / "scaffold"
+SHARED_REFERENCE = ROOT.parent / "shared" / "reference"
+
+
+@dataclass
+class CatalogDir:
+    """A catalog folder with helpers to edit its files and read its diagnostics."""
+
+    path: Path
+
+    def write(self, rel: str, text: str) -> Path:
+        target = self.path / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text, encoding="utf-8")
+        return target
+
+    def replace(self, rel: str, old: str, new: str) -> None:
+        target = self.path / rel
+        text = target.read_text(encoding="utf-8")
+        assert old in text, f"{old!r} not in {rel}"
+        target.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+    def load(self, *, strict: bool = False) -> Catalog:
+        return load_catalog(self.path, strict=strict)
+
+    def problems(self, *, strict: bool = False) -> list[str]:
+        """Every diagnostic as ``file:line:col: level: message``, paths relative to the catalog."""
+        try:
+            diagnostics = self.load(strict=strict).warnings
+        except CatalogInvalid as exc:
+            diagnostics = exc.diagnostics
+        prefix = self.path.as_posix() + "/"
+        return [str(d).split("\n")[0].removeprefix(prefix) for d in diagnostics]
+
+
+@pytest.fixture
+def starter(tmp_path: Path) -> CatalogDir:
+    """A copy of the ``controlbook init`` catalog: small and valid."""
+    target = tmp_path / "catalog"
+    shutil.copytree(SCAFFOLD, target, ignore=shutil.ignore_patterns("__pycache__"))
+    return CatalogDir(target)

@@ -1,0 +1,40 @@
+# Controlbook developer commands. `make help` lists them.
+# Everything runs inside .venv, created by scripts/bootstrap.sh with pinned versions.
+
+CATALOG ?= controls
+VENV := .venv/bin
+PYTEST_ARGS ?=
+
+.DEFAULT_GOAL := help
+.PHONY: help setup build check test lint format schema lock clean
+
+help: ## List the commands
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+
+setup: ## Install system packages and the pinned Python environment (.venv)
+	@scripts/bootstrap.sh
+
+build: setup ## Validate and build the example catalog (CATALOG=controls)
+	$(VENV)/controlbook validate $(CATALOG)
+
+test: ## Run the whole test suite (installs what it needs first)
+	@scripts/bootstrap.sh --test
+	$(VENV)/python -m pytest $(PYTEST_ARGS)
+
+lint: setup ## ruff lint and format check
+	$(VENV)/ruff check generator tests $(wildcard benchmarks)
+	$(VENV)/ruff format --check generator tests $(wildcard benchmarks)
+
+format: setup ## Format and fix what ruff can
+	$(VENV)/ruff format generator tests $(wildcard benchmarks)
+	$(VENV)/ruff check --fix generator tests $(wildcard benchmarks)
+
+schema: setup ## Regenerate the JSON Schema beside the example catalog
+	$(VENV)/controlbook schema -o $(CATALOG)/controlbook.schema.json
+
+lock: setup ## Re-pin requirements.lock from the current .venv
+	@{ head -2 requirements.lock; $(VENV)/pip freeze --exclude-editable | grep -v '^controlbook' | sort; } > requirements.lock.new
+	@mv requirements.lock.new requirements.lock
+
+clean: ## Remove build output and caches (keeps .venv)
+	rm -rf site build .pytest_cache .ruff_cache

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Install what Controlbook needs on a Debian machine with Python 3.11+, idempotently:
+# the system libraries WeasyPrint uses, then a virtual environment (.venv) with the
+# exact versions in requirements.lock, then the package itself (editable).
+#   scripts/bootstrap.sh          runtime needs (build the catalog)
+#   scripts/bootstrap.sh --test   also what the test suite needs (PDF and browser tools)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+packages=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core)
+if [[ "${1:-}" == "--test" ]]; then
+  packages+=(poppler-utils)
+fi
+
+missing=()
+for pkg in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+done
+if ((${#missing[@]})); then
+  echo "bootstrap: installing system packages: ${missing[*]}"
+  if [[ $(id -u) -ne 0 ]]; then SUDO=sudo; else SUDO=; fi
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+python=${PYTHON:-python3}
+stamp=.venv/.controlbook-lock
+if [[ ! -x .venv/bin/python ]]; then
+  echo "bootstrap: creating .venv with $($python --version)"
+  "$python" -m venv .venv
+fi
+if ! cmp -s requirements.lock "$stamp" 2>/dev/null; then
+  echo "bootstrap: installing pinned Python packages (requirements.lock)"
+  .venv/bin/python -m pip install -q --upgrade pip
+  .venv/bin/python -m pip install -q -r requirements.lock
+  cp requirements.lock "$stamp"
+fi
+if ! .venv/bin/python -c "import generator" 2>/dev/null || [[ ! -x .venv/bin/controlbook ]]; then
+  .venv/bin/python -m pip install -q --no-deps --no-build-isolation -e .
+fi

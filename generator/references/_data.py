@@ -14,7 +14,7 @@ import yaml
 DATA_DIR = "data"
 
 
-class CatalogError(ValueError):
+class ReferenceDataError(ValueError):
     """A shipped catalog file is missing or does not have the expected shape."""
 
 
@@ -23,20 +23,20 @@ class Node:
 
     def __init__(self, raw: object, where: str) -> None:
         if not isinstance(raw, Mapping):
-            raise CatalogError(f"{where}: expected a mapping, got {type(raw).__name__}")
+            raise ReferenceDataError(f"{where}: expected a mapping, got {type(raw).__name__}")
         self._raw: Mapping[object, object] = raw
         self.where = where
 
     def _get(self, key: str) -> object:
         if key not in self._raw:
-            raise CatalogError(f"{self.where}: missing key {key!r}")
+            raise ReferenceDataError(f"{self.where}: missing key {key!r}")
         return self._raw[key]
 
     def text(self, key: str) -> str:
         """Return the non-empty string stored under ``key``."""
         value = self._get(key)
         if not isinstance(value, str) or not value.strip():
-            raise CatalogError(f"{self.where}.{key}: expected a non-empty string")
+            raise ReferenceDataError(f"{self.where}.{key}: expected a non-empty string")
         return value
 
     def optional_text(self, key: str) -> str:
@@ -47,21 +47,21 @@ class Node:
         """Return the integer stored under ``key``."""
         value = self._get(key)
         if not isinstance(value, int) or isinstance(value, bool):
-            raise CatalogError(f"{self.where}.{key}: expected an integer")
+            raise ReferenceDataError(f"{self.where}.{key}: expected an integer")
         return value
 
     def strings(self, key: str) -> tuple[str, ...]:
         """Return the list of strings stored under ``key`` as a tuple."""
         value = self._get(key)
         if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
-            raise CatalogError(f"{self.where}.{key}: expected a list of strings")
+            raise ReferenceDataError(f"{self.where}.{key}: expected a list of strings")
         return tuple(value)
 
     def children(self, key: str) -> tuple[Node, ...]:
         """Return the list of mappings stored under ``key`` as nodes."""
         value = self._get(key)
         if not isinstance(value, list):
-            raise CatalogError(f"{self.where}.{key}: expected a list")
+            raise ReferenceDataError(f"{self.where}.{key}: expected a list")
         return tuple(Node(item, f"{self.where}.{key}[{index}]") for index, item in enumerate(value))
 
 
@@ -71,5 +71,5 @@ def load_document(filename: str) -> Node:
     try:
         text = resource.read_text(encoding="utf-8")
     except FileNotFoundError as error:
-        raise CatalogError(f"catalog file {DATA_DIR}/{filename} is not installed") from error
+        raise ReferenceDataError(f"catalog file {DATA_DIR}/{filename} is not installed") from error
     return Node(yaml.safe_load(text), filename)

@@ -14,7 +14,7 @@ from functools import cache
 from types import MappingProxyType
 from typing import ClassVar
 
-from ._data import CatalogError, Node, load_document
+from ._data import Node, ReferenceDataError, load_document
 
 CSF_FILE = "nist-csf-2.0.yaml"
 CROSSWALK_FILE = "nist-csf-1.1-to-2.0.yaml"
@@ -134,15 +134,15 @@ class CsfCatalog:
         elements: dict[str, CsfElement] = {}
         for element in (*self.functions, *self.categories, *self.subcategories):
             if element.id in elements:
-                raise CatalogError(f"{CSF_FILE}: duplicate ID {element.id}")
+                raise ReferenceDataError(f"{CSF_FILE}: duplicate ID {element.id}")
             elements[element.id] = element
         transitions = {entry.csf11_id: entry for entry in self.transitions}
         if len(transitions) != len(self.transitions):
-            raise CatalogError(f"{CROSSWALK_FILE}: duplicate CSF 1.1 ID")
+            raise ReferenceDataError(f"{CROSSWALK_FILE}: duplicate CSF 1.1 ID")
         for entry in self.transitions:
             missing = [target for target in entry.targets if target not in elements]
             if missing:
-                raise CatalogError(f"{CROSSWALK_FILE}: {entry.csf11_id} -> unknown {missing}")
+                raise ReferenceDataError(f"{CROSSWALK_FILE}: {entry.csf11_id} -> unknown {missing}")
         crosswalk = {entry.csf11_id: entry.targets for entry in self.transitions}
         object.__setattr__(self, "_elements", MappingProxyType(elements))
         object.__setattr__(self, "_transitions", MappingProxyType(transitions))
@@ -159,14 +159,14 @@ class CsfCatalog:
 
     def categories_of(self, function_id: str) -> tuple[CsfCategory, ...]:
         """Return the categories of one function, in NIST's order."""
-        return tuple(category for category in self.categories if category.function.id == function_id)
+        return tuple(
+            category for category in self.categories if category.function.id == function_id
+        )
 
     def subcategories_of(self, parent_id: str) -> tuple[CsfSubcategory, ...]:
         """Return the subcategories under one function or category, in NIST's order."""
         return tuple(
-            sub
-            for sub in self.subcategories
-            if parent_id in (sub.category.id, sub.function.id)
+            sub for sub in self.subcategories if parent_id in (sub.category.id, sub.function.id)
         )
 
     def transition(self, csf11_id: str) -> CrosswalkEntry | None:
@@ -220,9 +220,7 @@ def _load_transitions() -> tuple[CrosswalkEntry, ...]:
         ("subcategories", CsfLevel.SUBCATEGORY),
     )
     return tuple(
-        _transition(node, level)
-        for key, level in sections
-        for node in crosswalk.children(key)
+        _transition(node, level) for key, level in sections for node in crosswalk.children(key)
     )
 
 
@@ -230,7 +228,7 @@ def _transition(node: Node, level: CsfLevel) -> CrosswalkEntry:
     try:
         change = Change(node.text("change"))
     except ValueError as error:
-        raise CatalogError(f"{node.where}.change: unknown value") from error
+        raise ReferenceDataError(f"{node.where}.change: unknown value") from error
     return CrosswalkEntry(
         csf11_id=node.text("id"),
         level=level,

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from types import MappingProxyType
 
-from ._data import CatalogError, load_document
+from ._data import ReferenceDataError, load_document
 
 NHI_FILE = "owasp-nhi-top10-2025.yaml"
 
@@ -39,7 +39,7 @@ class NhiCatalog:
     def __post_init__(self) -> None:
         ranks = [risk.rank for risk in self.risks]
         if ranks != list(range(1, len(self.risks) + 1)):
-            raise CatalogError(f"{NHI_FILE}: ranks must run 1..N in order, got {ranks}")
+            raise ReferenceDataError(f"{NHI_FILE}: ranks must run 1..N in order, got {ranks}")
         object.__setattr__(self, "_by_id", MappingProxyType({r.id: r for r in self.risks}))
 
     def get(self, risk_id: str) -> NhiRisk | None:

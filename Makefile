@@ -6,7 +6,7 @@ VENV := .venv/bin
 PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help setup build check test lint format schema lock clean
+.PHONY: help setup build check test lint format schema docs lock clean
 
 help: ## List the commands
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -38,3 +38,6 @@ lock: setup ## Re-pin requirements.lock from the current .venv
 
 clean: ## Remove build output and caches (keeps .venv)
 	rm -rf site build .pytest_cache .ruff_cache
+
+docs: setup ## Regenerate docs/catalog-reference.md from the models
+	$(VENV)/python -c "from generator.reference_doc import render_reference as r; open('docs/catalog-reference.md','w').write(r())"

@@ -17,8 +17,10 @@ class Settings(Record):
     as_of: date | None = Field(
         default=None, description="Default as-of date of evaluation; pin it for reproducibility."
     )
-    evidence_retention_years: int = Field(
-        default=7, ge=0, description="Default evidence retention (EVD-3)."
+    evidence_retention_years: int | None = Field(
+        default=None,
+        ge=0,
+        description="Default evidence retention in years; without it (here or on the control) EVD-3.",
     )
     fail_on: Severity = Field(
         default=Severity.HIGH, description="CI fails on open findings at or above this."

@@ -9,13 +9,14 @@ from __future__ import annotations
 import functools
 import sys
 from collections.abc import Callable
+from datetime import date
 from pathlib import Path
 from typing import Any, TypeVar
 
 import click
 
 from . import __version__
-from .errors import CatalogInvalid, ControlbookError
+from .errors import EXIT_FINDINGS, EXIT_OK, CatalogInvalid, ControlbookError
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -86,6 +87,86 @@ def validate(catalog: Path, strict: bool) -> None:
         f"{len(loaded.people)} people, {len(loaded.systems)} systems"
     )
     click.echo(f"{loaded.display_root}: valid ({counts}; {_summary(loaded.warnings)})")
+
+
+SEVERITIES = click.Choice(["critical", "high", "medium", "low"], case_sensitive=False)
+
+
+def _parse_date(_ctx: click.Context, _param: click.Parameter, value: str | None) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a date (YYYY-MM-DD)") from None
+
+
+AS_OF = click.option(
+    "--as-of",
+    callback=_parse_date,
+    metavar="YYYY-MM-DD",
+    help="Evaluate as of this date (default: the catalog's as_of, else today).",
+)
+
+
+@main.command()
+@CATALOG_ARG
+@AS_OF
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "sarif"]),
+    default="text",
+    show_default=True,
+)
+@click.option(
+    "--fail-on",
+    type=SEVERITIES,
+    help="Exit 1 on open findings at or above this (default: settings.fail_on).",
+)
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the report to a file.",
+)
+@click.option("--strict", is_flag=True, help="Treat catalog warnings as errors.")
+@reports_errors
+def check(
+    catalog: Path,
+    as_of: date | None,
+    fmt: str,
+    fail_on: str | None,
+    output: Path | None,
+    strict: bool,
+) -> None:
+    """Evaluate the catalog for ownership and evidence gaps (exit 0, 1 or 2)."""
+    from .evaluate import evaluate
+    from .loader import load_catalog
+    from .model import Severity
+    from .report import jsonout, sarif, text
+
+    loaded = load_catalog(catalog, strict=strict)
+    _print_diagnostics(loaded.warnings)
+    threshold = Severity(fail_on.lower()) if fail_on else loaded.settings.fail_on
+    evaluation = evaluate(loaded, as_of)
+    if fmt == "text":
+        if output:
+            with output.open("w", encoding="utf-8") as stream:
+                text.render(evaluation, threshold, stream, colour=False)
+        else:
+            text.render(evaluation, threshold, sys.stdout)
+    else:
+        body = (
+            jsonout.render(evaluation, threshold)
+            if fmt == "json"
+            else sarif.render(evaluation.findings)
+        )
+        if output:
+            output.write_text(body, encoding="utf-8")
+        else:
+            click.echo(body, nl=False)
+    sys.exit(EXIT_FINDINGS if evaluation.failing(threshold) else EXIT_OK)
 
 
 @main.command()

@@ -1,0 +1,1 @@
+"""Findings as text (terminal), JSON (documented, versioned) and SARIF 2.1.0."""

@@ -170,6 +170,26 @@ def check(
 
 
 @main.command()
+@CATALOG_ARG
+@AS_OF
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json", "csv"]), default="text", show_default=True
+)
+@reports_errors
+def coverage(catalog: Path, as_of: date | None, fmt: str) -> None:
+    """Show NIST CSF 2.0 and OWASP NHI coverage by the catalog's controls."""
+    from .coverage import compute
+    from .evaluate import evaluate
+    from .loader import load_catalog
+    from .report import coverage as render
+
+    loaded = load_catalog(catalog)
+    result = compute(loaded, evaluate(loaded, as_of))
+    renderer = {"text": render.render_text, "json": render.render_json, "csv": render.render_csv}
+    click.echo(renderer[fmt](result), nl=False)
+
+
+@main.command()
 @click.option(
     "--output", "-o", type=click.Path(dir_okay=False, path_type=Path), help="Write to a file."
 )

@@ -39,5 +39,5 @@ lock: setup ## Re-pin requirements.lock from the current .venv
 clean: ## Remove build output and caches (keeps .venv)
 	rm -rf site build .pytest_cache .ruff_cache
 
-docs: setup ## Regenerate docs/catalog-reference.md from the models
-	$(VENV)/python -c "from generator.reference_doc import render_reference as r; open('docs/catalog-reference.md','w').write(r())"
+docs: setup ## Regenerate docs/catalog-reference.md and the README rule table from the code
+	$(VENV)/python scripts/gen_docs.py

@@ -31,3 +31,10 @@ def test_every_cli_command_is_in_the_readme() -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     for name in main.commands:
         assert f"controlbook {name}" in readme, f"document `controlbook {name}` in the README"
+
+
+def test_the_readme_rule_table_matches_the_registered_rules() -> None:
+    from generator.reference_doc import with_rules_table
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert readme == with_rules_table(readme), "run `make docs` to refresh the README rule table"

@@ -147,6 +147,21 @@ class AccessIndex:
             for person, ruleset, a, b, first, second in rows
         ]
 
+    @cached_property
+    def holdings(self) -> list[tuple[str, str, str]]:
+        """(person, rule set, duty) for every duty a person holds in the current extracts."""
+        return [
+            tuple(row)  # type: ignore[misc]
+            for row in self.db.execute(
+                """
+                SELECT DISTINCT a.person, g.ruleset, g.duty
+                FROM access a JOIN grants g ON g.system = a.system AND g.entitlement = a.entitlement
+                WHERE coalesce(a.person, '') <> ''
+                ORDER BY 1, 2, 3
+                """
+            ).fetchall()
+        ]
+
     def leavers(self, as_of: date) -> list[LeaverAccess]:
         """People whose employment ended before a system's current extract yet hold accounts in it."""
         left = [

@@ -169,6 +169,48 @@ def check(
     sys.exit(EXIT_FINDINGS if evaluation.failing(threshold) else EXIT_OK)
 
 
+@main.command(name="build")
+@CATALOG_ARG
+@AS_OF
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("site"),
+    show_default=True,
+)
+@click.option(
+    "--templates",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="Folder whose site/ and pdf/ templates override the built-in ones.",
+)
+@click.option("--strict", is_flag=True, help="Treat catalog warnings as errors.")
+@reports_errors
+def build_command(
+    catalog: Path, as_of: date | None, out: Path, templates: Path | None, strict: bool
+) -> None:
+    """Build the control catalog site (and signed narratives) into --out."""
+    from rich.console import Console
+
+    from .build import build
+
+    console = Console(stderr=True, highlight=False)
+    with console.status("building") as status:
+
+        def progress(stage: str) -> None:
+            console.log(stage)
+            status.update(stage)
+
+        result = build(
+            catalog, out, as_of=as_of, templates=templates, strict=strict, progress=progress
+        )
+    evaluation = result.evaluation
+    click.echo(
+        f"built {result.pages} pages into {out} in {result.seconds:.1f} s "
+        f"(as of {evaluation.as_of}: {len(evaluation.open)} open findings, "
+        f"{len(evaluation.waived)} waived)"
+    )
+
+
 @main.command()
 @CATALOG_ARG
 @AS_OF

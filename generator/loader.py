@@ -247,13 +247,16 @@ def _display_root(root: Path) -> str:
     return root.as_posix().rstrip("/") or "/"
 
 
-def read_catalog_files(root: Path) -> list[FileOutcome]:
-    """Read every YAML file of a catalog folder, in path order."""
+def read_catalog_files(root: Path, display_root: str | None = None) -> list[FileOutcome]:
+    """Read every YAML file of a catalog folder, in path order.
+
+    Files are shown under ``display_root`` (default: ``root`` as the user named it).
+    """
     if not root.exists():
         raise InputError(f"{root}: no such catalog folder")
     if not root.is_dir():
         raise InputError(f"{root}: a catalog is a folder of YAML files, not a file")
-    display_root = _display_root(root)
+    display_root = display_root or _display_root(root)
     paths = find_yaml_files(root)
     if not paths:
         message = "no YAML files here: an empty catalog is an error, not a clean one"
@@ -266,17 +269,22 @@ def read_catalog_files(root: Path) -> list[FileOutcome]:
     return outcomes
 
 
-def load_catalog(root: str | Path, *, strict: bool = False) -> Catalog:
+def load_catalog(
+    root: str | Path, *, strict: bool = False, display_root: str | None = None
+) -> Catalog:
     """Load, validate and index the catalog in ``root``.
 
     Raises :class:`CatalogInvalid` with every error and warning when anything is
     wrong (with ``strict``, warnings count as errors). On success the warnings are
-    kept on ``Catalog.warnings``.
+    kept on ``Catalog.warnings``. ``display_root`` is how the folder is shown in
+    locations and messages (default: ``root`` as given), e.g. the repository path
+    of a catalog read from a temporary checkout of a git revision.
     """
     from .validate import assemble  # cross-file checks need every file first
 
     root = Path(root)
-    outcomes = read_catalog_files(root)
+    display_root = display_root or _display_root(root)
+    outcomes = read_catalog_files(root, display_root)
     files = [o.file for o in outcomes if o.file is not None]
     diagnostics = [d for o in outcomes for d in o.diagnostics]
     salvaged: dict[str, set[str]] | None = {}
@@ -286,7 +294,7 @@ def load_catalog(root: str | Path, *, strict: bool = False) -> Catalog:
             continue
         for kind, ids in outcome.ids.items():
             salvaged.setdefault(kind, set()).update(ids)
-    catalog, more = assemble(root, _display_root(root), files, salvaged=salvaged)
+    catalog, more = assemble(root, display_root, files, salvaged=salvaged)
     diagnostics.extend(more)
     if strict:
         diagnostics = [

@@ -43,7 +43,7 @@ from .reviews import (
     ReviewItem,
     SignOff,
 )
-from .settings import Settings
+from .settings import Settings, Weakening
 from .systems import EXTRACT_COLUMNS, AccountType, Extract, System, SystemsFile
 
 FILE_KINDS: dict[str, type[Record]] = {
@@ -106,4 +106,5 @@ __all__ = [
     "SystemsFile",
     "Waiver",
     "WaiversFile",
+    "Weakening",
 ]

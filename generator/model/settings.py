@@ -1,11 +1,34 @@
 """Catalog-wide settings (``kind: settings``): the organisation, period and policy."""
 
 from datetime import date
+from enum import StrEnum
 from typing import Literal
 
 from pydantic import Field
 
 from .base import Period, Record, Severity
+
+
+class Weakening(StrEnum):
+    """A change to the catalog that weakens a control (reported by ``controlbook diff``)."""
+
+    CONTROL_REMOVED = "control-removed"
+    FREQUENCY_WEAKENED = "frequency-weakened"
+    POPULATION_REMOVED = "population-removed"
+    RETENTION_SHORTENED = "retention-shortened"
+    MAPPING_REMOVED = "mapping-removed"
+    SOD_RULESET_REMOVED = "sod-ruleset-removed"
+    EXCEPTION_EXTENDED = "exception-extended"
+
+
+DEFAULT_BLOCK_ON = [
+    Weakening.CONTROL_REMOVED,
+    Weakening.FREQUENCY_WEAKENED,
+    Weakening.POPULATION_REMOVED,
+    Weakening.RETENTION_SHORTENED,
+    Weakening.EXCEPTION_EXTENDED,
+]
+"""Weakenings that fail a pull request unless the settings say otherwise."""
 
 
 class Settings(Record):
@@ -43,6 +66,15 @@ class Settings(Record):
     repo_url: str | None = Field(
         default=None,
         description="Web URL of the repository folder of the catalog, for source links.",
+    )
+    block_on: list[Weakening] = Field(
+        default=DEFAULT_BLOCK_ON,
+        description="Weakenings that make `controlbook diff` fail (exit 1): control-removed (a "
+        "control deleted), frequency-weakened (e.g. quarterly to annual), population-removed (a "
+        "privileged, service, break-glass or third-party population no longer reviewed), "
+        "retention-shortened, mapping-removed (a framework mapping dropped), "
+        "sod-ruleset-removed, exception-extended (a SoD exception's expiry later or removed). "
+        "An empty list reports weakenings without failing.",
     )
     classification: str = Field(
         default="Internal", description="Classification printed on every document."

@@ -1,0 +1,1 @@
+"""Rendering: the Jinja environment, the MkDocs site and the PDF narratives."""

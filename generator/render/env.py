@@ -1,0 +1,85 @@
+"""The one Jinja environment factory: strict, escaping by default, user-overridable templates.
+
+Every ``{{ value }}`` is escaped unless it is already :class:`markupsafe.Markup`:
+for HTML with HTML escaping, for Markdown with an escaping that also neutralises
+Markdown syntax, so a control title such as ``<script>`` or ``{{ 7*7 }}`` shows
+literally. Data is only ever passed *to* templates, never compiled *as* one.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup, escape
+
+TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
+"""The project's templates (``templates/`` at the repository root)."""
+
+_MD_INLINE = re.compile(r"[\\`*_{}\[\]()#+!|~<>&\"']")
+_LINE_START = re.compile(r"^(?:[-=]|\d+(?=[.)]))")
+_SAFE_SCHEMES = ("https://", "http://", "mailto:")
+
+
+def md_escape(value: Any) -> Markup:
+    """Inline text for Markdown: HTML and Markdown syntax become character references."""
+    if isinstance(value, Markup):
+        return value
+    text = "" if value is None else str(value)
+    text = " ".join(text.split())
+    text = _MD_INLINE.sub(lambda m: f"&#{ord(m.group())};", text)
+    # a leading "-", "=" or "1." would start a list or heading where the value opens a line
+    text = _LINE_START.sub(lambda m: "".join(f"&#{ord(c)};" for c in m.group()), text)
+    return Markup(text)
+
+
+def text_block(value: Any) -> Markup:
+    """Multi-line user text as an HTML block that keeps its line breaks and never renders markup."""
+    lines = str(value or "").strip().splitlines()
+    body = "<br>".join(str(escape(line)) for line in lines)
+    return Markup(f'<div class="cb-text">{body}</div>')
+
+
+def safe_url(value: Any) -> str | None:
+    """A URL only when it is http(s) or mailto; ``javascript:``, ``file:`` and the rest are refused."""
+    url = str(value or "").strip()
+    return (
+        url
+        if url.lower().startswith(_SAFE_SCHEMES) and not any(c in url for c in "<>\"' ")
+        else None
+    )
+
+
+def link(text: Any, url: Any) -> Markup:
+    """A Markdown-safe HTML link, or the bare text when the URL is not allowed."""
+    target = safe_url(url)
+    label = escape(str(text))
+    return Markup(f'<a href="{escape(target)}">{label}</a>') if target else Markup(label)
+
+
+def make_environment(kind: str, overrides: Path | None = None) -> Environment:
+    """Environment for ``kind`` ("site", "pdf", "diff"); ``overrides`` is a folder whose
+    templates replace the project's ones with the same name."""
+    loaders = [FileSystemLoader(str(overrides / kind))] if overrides else []
+    loaders.append(FileSystemLoader(str(TEMPLATES / kind)))
+    loaders.append(FileSystemLoader(str(TEMPLATES / "shared")))
+    # Markdown pages: every value goes through md_escape (HTML *and* Markdown syntax);
+    # autoescape stays on so that macros return Markup and nothing slips through unescaped.
+    finalize: Callable[[Any], Any] | None = md_escape if kind in ("site", "diff") else None
+    env = Environment(
+        loader=ChoiceLoader(loaders),
+        undefined=StrictUndefined,
+        autoescape=select_autoescape(default=True, default_for_string=True),
+        finalize=finalize,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters["block"] = text_block
+    env.filters["link"] = link
+    env.filters["safe_url"] = safe_url
+    env.filters["md"] = md_escape
+    return env

@@ -1,0 +1,342 @@
+"""The control catalog site: view models -> Markdown pages (Jinja) -> MkDocs Material -> ``site/``.
+
+The output replaces the previous site only once the whole build has succeeded:
+pages and MkDocs output go to a staging folder beside the target, which is then
+swapped in. A lock file keeps two builds of the same target from interleaving.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import shutil
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, time
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment
+
+from ..errors import ControlbookError
+from ..model import Severity
+from ..references import load_csf, load_owasp_nhi
+from ..views import CatalogViews
+from .env import TEMPLATES, make_environment
+from .svg import bar_chart, heat_cell
+
+Progress = Callable[[str], None]
+NavItem = str | dict[str, Any]
+
+
+class BuildError(ControlbookError):
+    """The site could not be built (MkDocs failed, the output is locked...)."""
+
+
+def slug(value: str) -> str:
+    """A file name for an ID: letters, digits, dot, dash and underscore only."""
+    return re.sub(r"[^A-Za-z0-9._-]+", "-", value).strip("-") or "_"
+
+
+@dataclass(frozen=True)
+class Page:
+    """One generated Markdown page: where it goes and what it says."""
+
+    path: str
+    title: str
+    text: str
+
+
+def site_environment(overrides: Path | None = None) -> Environment:
+    env = make_environment("site", overrides)
+    env.filters["slug"] = slug
+    env.filters["heat"] = heat_cell
+    return env
+
+
+def render_pages(
+    views: CatalogViews, env: Environment, *, pdfs: dict[str, str] | None = None
+) -> list[Page]:
+    """Every page of the site, rendered from the view models (deterministic order)."""
+    pdfs = pdfs or {}
+    evaluation = views.evaluation
+    settings = views.catalog.settings
+    env.globals["rule_ids"] = {r.id for r in views.rules}
+    env.globals["person_pages"] = {p.person.id for p in views.people}
+    common = {
+        "as_of": evaluation.as_of,
+        "org": settings.organisation,
+        "open_count": len(evaluation.open),
+        "waived_count": len(evaluation.waived),
+    }
+
+    def page(path: str, title: str, template: str, **context: Any) -> Page:
+        return Page(path, title, env.get_template(template).render(**common, **context))
+
+    owned, _unowned_count, flagged = views.ownership_health
+    pages = [
+        page(
+            "index.md",
+            "Dashboard",
+            "index.md.j2",
+            period=str(evaluation.period),
+            controls=views.controls,
+            failing_count=len(evaluation.failing(settings.fail_on)),
+            threshold=str(settings.fail_on),
+            severity_chart=bar_chart(views.severity_bars, "Open findings by severity"),
+            family_chart=bar_chart(views.family_bars, "Open findings by rule family"),
+            worst=views.worst_controls,
+            owned=owned,
+            unowned=views.unowned,
+            ownership_flagged=flagged,
+            not_assessed=evaluation.not_assessed,
+        ),
+        page("controls/index.md", "Controls", "controls.md.j2", controls=views.controls),
+    ]
+    for control in views.controls:
+        pdf = pdfs.get(control.id)
+        pages.append(
+            page(f"controls/{slug(control.id)}.md", control.id, "control.md.j2", c=control, pdf=pdf)
+        )
+    findings = views.findings
+    pages.append(
+        page(
+            "findings/index.md",
+            "Findings",
+            "findings.md.j2",
+            findings=findings,
+            severities=[str(s) for s in Severity],
+            severity_rank={str(s): s.rank for s in Severity},
+            finding_rules=sorted({f.rule for f in findings}),
+            finding_controls=sorted({f.control for f in findings if f.control}),
+            finding_owners=sorted({f.owner for f in findings if f.owner}),
+        )
+    )
+    pages.append(page("rules/index.md", "Rules", "rules.md.j2", rules=views.rules))
+    for rule in views.rules:
+        related = tuple(f for f in findings if f.rule == rule.id)
+        pages.append(
+            page(f"rules/{slug(rule.id)}.md", rule.id, "rule.md.j2", r=rule, findings=related)
+        )
+    pages.append(
+        page(
+            "people/index.md",
+            "Accountability",
+            "people.md.j2",
+            people=views.people,
+            unowned=views.unowned,
+        )
+    )
+    for holder in views.people:
+        pages.append(
+            page(
+                f"people/{slug(holder.person.id)}.md", holder.person.name, "person.md.j2", p=holder
+            )
+        )
+    pages.append(page("systems/index.md", "Systems", "systems.md.j2", systems=views.systems))
+    for system in views.systems:
+        pages.append(page(f"systems/{slug(system.id)}.md", system.name, "system.md.j2", s=system))
+    pages += [
+        page("sod.md", "SoD conflicts", "sod.md.j2", sod=views.sod),
+        page(
+            "exceptions.md", "Exceptions register", "exceptions.md.j2", exceptions=views.exceptions
+        ),
+        page(
+            "break-glass.md",
+            "Break-glass log",
+            "break-glass.md.j2",
+            events=views.break_glass,
+            review_days=settings.break_glass_review_days,
+        ),
+        page("nhi.md", "Non-human identities", "nhi.md.j2", nhis=views.nhis),
+        page(
+            "coverage/csf.md",
+            "NIST CSF 2.0",
+            "coverage-csf.md.j2",
+            rows=views.coverage.csf,
+            share=views.coverage.csf_subcategories,
+            source_url=load_csf().source_url,
+        ),
+        page(
+            "coverage/nhi.md",
+            "OWASP NHI Top 10",
+            "coverage-nhi.md.j2",
+            rows=views.coverage.nhi,
+            share=views.coverage.nhi_risks,
+            source_url=load_owasp_nhi().source_url,
+        ),
+    ]
+    return pages
+
+
+def navigation(pages: list[Page]) -> list[NavItem]:
+    """The site navigation: sections mirror the page families."""
+    by_path = {p.path: p for p in pages}
+
+    def section(title: str, prefix: str) -> dict[str, Any]:
+        children = [
+            p for p in pages if p.path.startswith(prefix) and not p.path.endswith("index.md")
+        ]
+        return {title: [f"{prefix}index.md", *({c.title: c.path} for c in children)]}
+
+    return [
+        {"Dashboard": "index.md"},
+        section("Controls", "controls/"),
+        {"Findings": ["findings/index.md", section("Rules", "rules/")]},
+        section("Accountability", "people/"),
+        section("Systems", "systems/"),
+        {
+            "Registers": [
+                {by_path[p].title: p}
+                for p in ("sod.md", "exceptions.md", "break-glass.md", "nhi.md")
+            ]
+        },
+        {
+            "Framework coverage": [
+                {by_path[p].title: p} for p in ("coverage/csf.md", "coverage/nhi.md")
+            ]
+        },
+    ]
+
+
+def write_docs(pages: list[Page], docs: Path, extra_files: dict[str, Path] | None = None) -> None:
+    """Write the pages, the site assets and any extra files (PDFs) into ``docs``."""
+    for item in pages:
+        target = docs / item.path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(item.text, encoding="utf-8")
+    shutil.copytree(
+        TEMPLATES / "site" / "assets",
+        docs / "assets",
+        dirs_exist_ok=True,
+        ignore=shutil.ignore_patterns("*.md"),
+    )
+    for rel, source in (extra_files or {}).items():
+        target = docs / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(source, target)
+
+
+def epoch_of(day: Any) -> int:
+    """SOURCE_DATE_EPOCH for an as-of date: midnight UTC, so output does not depend on the clock."""
+    return int(datetime.combine(day, time.min, tzinfo=UTC).timestamp())
+
+
+class _WarningCollector(logging.Handler):
+    """Keeps MkDocs' warnings so that a failed strict build can say what they were."""
+
+    def __init__(self) -> None:
+        super().__init__(level=logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage().replace("\n", " "))
+
+
+def run_mkdocs(
+    config_file: Path, docs: Path, site_dir: Path, *, site_name: str, nav: list[NavItem], epoch: int
+) -> None:
+    """Build with MkDocs' Python API; warnings fail the build (strict)."""
+    from mkdocs.commands.build import build
+    from mkdocs.config import load_config
+    from mkdocs.exceptions import Abort, ConfigurationError
+
+    previous = os.environ.get("SOURCE_DATE_EPOCH")
+    os.environ["SOURCE_DATE_EPOCH"] = str(epoch)
+    warnings = _WarningCollector()
+    logger = logging.getLogger("mkdocs")
+    logger.addHandler(warnings)
+    try:
+        config = load_config(
+            config_file=str(config_file),
+            docs_dir=str(docs),
+            site_dir=str(site_dir),
+            site_name=site_name,
+            nav=nav,
+            strict=True,
+        )
+        build(config)
+    except (Abort, ConfigurationError) as exc:
+        details = "".join(f"\n  - {m}" for m in warnings.messages)
+        raise BuildError(f"MkDocs failed: {exc}{details}") from None
+    finally:
+        logger.removeHandler(warnings)
+        if previous is None:
+            os.environ.pop("SOURCE_DATE_EPOCH", None)
+        else:
+            os.environ["SOURCE_DATE_EPOCH"] = previous
+
+
+@contextmanager
+def output_lock(out: Path) -> Iterator[None]:
+    """Exclusive lock on the output folder, so that two builds cannot interleave."""
+    import fcntl
+
+    out.parent.mkdir(parents=True, exist_ok=True)
+    lock_path = out.parent / f".{out.name}.lock"
+    with lock_path.open("w") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise BuildError(
+                f"another build is writing {out}; try again when it has finished"
+            ) from None
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def staging_dir(out: Path) -> Path:
+    """A fresh staging folder beside ``out`` (same file system, so the swap is a rename)."""
+    staging = out.parent / f".{out.name}.staging-{os.getpid()}"
+    if staging.exists():
+        shutil.rmtree(staging)
+    staging.mkdir(parents=True)
+    return staging
+
+
+def swap_in(staging: Path, out: Path) -> None:
+    """Replace ``out`` with ``staging``: the old site stays complete until this point."""
+    old = out.parent / f".{out.name}.old-{os.getpid()}"
+    if out.exists():
+        os.rename(out, old)
+    os.rename(staging, out)
+    if old.exists():
+        shutil.rmtree(old)
+
+
+def build_site_into(
+    views: CatalogViews,
+    target: Path,
+    *,
+    config_file: Path,
+    overrides: Path | None = None,
+    pdfs: dict[str, Path] | None = None,
+    progress: Progress = lambda _: None,
+) -> int:
+    """Render pages and run MkDocs into ``target`` (a staging folder); returns the page count."""
+    env = site_environment(overrides)
+    progress("rendering pages")
+    links = {cid: f"../narratives/{slug(cid)}.pdf" for cid in (pdfs or {})}
+    pages = render_pages(views, env, pdfs=links)
+    docs = target.parent / f"{target.name}.docs"
+    if docs.exists():
+        shutil.rmtree(docs)
+    extra = {f"narratives/{slug(cid)}.pdf": path for cid, path in (pdfs or {}).items()}
+    write_docs(pages, docs, extra)
+    progress(f"running MkDocs on {len(pages)} pages")
+    try:
+        run_mkdocs(
+            config_file,
+            docs,
+            target,
+            site_name=f"{views.catalog.settings.organisation} control catalog",
+            nav=navigation(pages),
+            epoch=epoch_of(views.evaluation.as_of),
+        )
+    finally:
+        shutil.rmtree(docs, ignore_errors=True)
+    return len(pages)

@@ -14,8 +14,9 @@ help: ## List the commands
 setup: ## Install system packages and the pinned Python environment (.venv)
 	@scripts/bootstrap.sh
 
-build: setup ## Validate and build the example catalog (CATALOG=controls)
+build: setup ## Validate, evaluate and build the example catalog into site/ (CATALOG=controls)
 	$(VENV)/controlbook validate $(CATALOG)
+	$(VENV)/controlbook build $(CATALOG) --out site
 
 test: ## Run the whole test suite (installs what it needs first)
 	@scripts/bootstrap.sh --test

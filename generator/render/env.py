@@ -36,10 +36,30 @@ def md_escape(value: Any) -> Markup:
     return Markup(text)
 
 
+_STEP = re.compile(r"^\s*(?:\d+[.)]|[-*•])\s")
+
+
+def paragraphs(value: Any) -> list[str]:
+    """User text as lines: blank lines and list-like lines ("1. ", "- ") start a new one;
+    other line breaks are wrapping and are joined (YAML block text is often hard-wrapped)."""
+    out: list[str] = []
+    joining = False
+    for raw in str(value or "").strip().splitlines():
+        line = raw.strip()
+        if not line:
+            joining = False
+            continue
+        if joining and not _STEP.match(raw):
+            out[-1] = f"{out[-1]} {line}"
+        else:
+            out.append(line)
+        joining = True
+    return out
+
+
 def text_block(value: Any) -> Markup:
-    """Multi-line user text as an HTML block that keeps its line breaks and never renders markup."""
-    lines = str(value or "").strip().splitlines()
-    body = "<br>".join(str(escape(line)) for line in lines)
+    """Multi-line user text as an HTML block that keeps its steps and never renders markup."""
+    body = "<br>".join(str(escape(line)) for line in paragraphs(value))
     return Markup(f'<div class="cb-text">{body}</div>')
 
 

@@ -243,7 +243,13 @@ def read_file(path: Path, rel: str, display: str) -> FileOutcome:
 
 
 def _display_root(root: Path) -> str:
-    """The catalog folder as the user named it (``controls``, ``./x`` -> ``x``, ``/abs``)."""
+    """The catalog folder as the user named it (``controls``, ``./x`` -> ``x``); an absolute
+    path inside the working directory is shown relative to it, as a repository path."""
+    if root.is_absolute():
+        try:
+            return root.relative_to(Path.cwd()).as_posix() or "."
+        except ValueError:
+            return root.as_posix().rstrip("/") or "/"
     return root.as_posix().rstrip("/") or "/"
 
 

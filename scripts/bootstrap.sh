@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 
 packages=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core)
 if [[ "${1:-}" == "--test" ]]; then
-  packages+=(poppler-utils)
+  packages+=(poppler-utils chromium)
 fi
 
 missing=()

@@ -1,0 +1,108 @@
+"""The site in a real browser: headless Chromium (Debian's) driven by Playwright.
+
+Screenshots are written to build/screenshots/ so a person can look at them.
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import re
+import shutil
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from PIL import Image
+from playwright.sync_api import expect
+
+from generator.build import build
+from tests.conftest import EXAMPLE, ROOT
+
+pytestmark = [pytest.mark.slow, pytest.mark.browser]
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+SCREENSHOTS = ROOT / "build" / "screenshots"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The example site, served on loopback by a throwaway HTTP server."""
+    site = tmp_path_factory.mktemp("browser") / "site"
+    build(EXAMPLE, site)
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(site))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    from playwright.sync_api import sync_playwright
+
+    assert Path(CHROMIUM).exists(), "install Debian's chromium (scripts/bootstrap.sh --test does)"
+    with sync_playwright() as playwright:
+        instance = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield instance
+        instance.close()
+
+
+def not_blank(path: Path) -> bool:
+    """A screenshot with real content: many distinct colours, not one flat fill."""
+    with Image.open(path) as image:
+        colours = image.convert("RGB").getcolors(maxcolors=1_000_000) or []
+    return len(colours) > 50
+
+
+def test_home_and_control_pages_render(served: str, browser) -> None:  # type: ignore[no-untyped-def]
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page = browser.new_page(viewport={"width": 1280, "height": 1600})
+    page.goto(f"{served}/index.html")
+    assert "Northwind Components, Inc." in page.title()
+    home = SCREENSHOTS / "home.png"
+    page.screenshot(path=str(home), full_page=True)
+    assert not_blank(home)
+    page.goto(f"{served}/controls/ITGC-LOG-01.html")
+    assert page.locator("h1").inner_text().startswith("ITGC-LOG-01")
+    assert page.locator("text=OWN-1").first.is_visible()
+    control = SCREENSHOTS / "control-ITGC-LOG-01.png"
+    page.screenshot(path=str(control), full_page=True)
+    assert not_blank(control)
+    print(f"screenshots: {home} {control}")
+
+
+def test_search_finds_a_control_by_id(served: str, browser) -> None:  # type: ignore[no-untyped-def]
+    page = browser.new_page()
+    page.goto(f"{served}/index.html")
+    page.wait_for_load_state("networkidle")  # the search index is loaded by a worker
+    search = page.locator("input.md-search__input")
+    search.click()
+    search.press_sequentially("ITGC-UAR-ERP", delay=20)
+    first = page.locator(".md-search-result__list li").first
+    expect(first).to_contain_text(
+        re.compile(r"^ITGC-UAR-ERP: Quarterly user access review"), timeout=15_000
+    )
+    page.screenshot(path=str(SCREENSHOTS / "search.png"))
+
+
+def test_findings_filters_work(served: str, browser) -> None:  # type: ignore[no-untyped-def]
+    page = browser.new_page()
+    page.goto(f"{served}/findings/index.html")
+    rows = page.locator("#cb-findings tbody tr")
+    assert rows.count() == 21
+    page.select_option("select[name=severity]", "critical")
+    visible = [r for r in rows.all() if r.is_visible()]
+    assert len(visible) == 3
+    assert page.locator(".cb-count").inner_text() == "3 shown"

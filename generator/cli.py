@@ -260,5 +260,68 @@ def init(directory: Path, force: bool) -> None:
     click.echo(f"Next: controlbook validate {directory}")
 
 
+@main.command()
+@click.argument("base", required=False)
+@click.argument("head", required=False)
+@CATALOG_ARG
+@AS_OF
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["markdown", "json", "sarif"]),
+    default="markdown",
+    show_default=True,
+    help="markdown: a pull-request comment; sarif: only the findings the change introduces.",
+)
+@click.option(
+    "--fail-on",
+    type=SEVERITIES,
+    help="Exit 1 on introduced findings at or above this (default: HEAD's settings.fail_on).",
+)
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the report to a file.",
+)
+@reports_errors
+def diff(
+    base: str | None,
+    head: str | None,
+    catalog: Path,
+    as_of: date | None,
+    fmt: str,
+    fail_on: str | None,
+    output: Path | None,
+) -> None:
+    """Review a change to the catalog between two git revisions (exit 0, 1 or 2).
+
+    BASE defaults to the merge base of HEAD with the default branch; HEAD to the
+    working tree (also written "."). Both are read from git without touching the
+    checkout and evaluated at the same as-of date. Exit 1 when the change introduces
+    findings at or above the threshold or a weakening listed in settings.block_on.
+    """
+    from .model import Severity
+    from .prreview import review_change
+    from .report import diffjson, diffmd, sarif
+
+    review = review_change(
+        catalog, base, head, as_of=as_of, fail_on=Severity(fail_on.lower()) if fail_on else None
+    )
+    _print_diagnostics(list(review.head_warnings))
+    if fmt == "markdown":
+        body = diffmd.render(review)
+    elif fmt == "json":
+        body = diffjson.render(review)
+    else:
+        comparison = review.comparison
+        body = sarif.render(comparison.findings.introduced if comparison else ())
+    if output:
+        output.write_text(body, encoding="utf-8")
+    else:
+        click.echo(body, nl=False)
+    sys.exit(review.exit_code)
+
+
 if __name__ == "__main__":  # pragma: no cover
     main(prog_name="controlbook")

@@ -214,6 +214,41 @@ def build_command(
 @main.command()
 @CATALOG_ARG
 @AS_OF
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path(".cache/serve"),
+    show_default=True,
+    help="Where the served site is built.",
+)
+@click.option("--templates", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@reports_errors
+def serve(
+    catalog: Path, as_of: date | None, host: str, port: int, out: Path, templates: Path | None
+) -> None:
+    """Build and serve the site with live reload (loopback unless --host says otherwise)."""
+    import logging
+
+    from .serve import make_server
+
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    server = make_server(
+        catalog, out, host=host, port=port, as_of=as_of, templates=templates,
+        report=lambda line: click.echo(line, err=True),
+    )  # fmt: skip
+    try:
+        server.serve()
+    except KeyboardInterrupt:
+        click.echo("stopped", err=True)
+    finally:
+        server.shutdown()
+
+
+@main.command()
+@CATALOG_ARG
+@AS_OF
 @click.option(
     "--format", "fmt", type=click.Choice(["text", "json", "csv"]), default="text", show_default=True
 )

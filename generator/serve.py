@@ -1,0 +1,54 @@
+"""``controlbook serve``: build, serve on loopback, rebuild when the catalog or templates change.
+
+Uses MkDocs' live-reload server over the built site; each rebuild is a full,
+atomic :func:`generator.build.build`, so a broken edit keeps the last good site
+on screen and prints the errors.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+
+from .build import build
+from .errors import CatalogInvalid, ControlbookError
+from .render.env import TEMPLATES
+
+log = logging.getLogger("controlbook.serve")
+
+
+def make_server(
+    catalog: Path,
+    out: Path,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    as_of: date | None = None,
+    templates: Path | None = None,
+    report: Callable[[str], None] = print,
+):  # type: ignore[no-untyped-def]
+    """Build once and return a live-reload server (call ``.serve()``; ``.shutdown()`` to stop)."""
+    from mkdocs.livereload import LiveReloadServer
+
+    build(catalog, out, as_of=as_of, templates=templates)
+
+    def rebuild() -> None:
+        try:
+            result = build(catalog, out, as_of=as_of, templates=templates)
+        except CatalogInvalid as exc:
+            report("\n".join(str(d) for d in exc.diagnostics))
+            report("controlbook: the catalog is invalid; still serving the last good build")
+            return
+        except ControlbookError as exc:
+            report(f"controlbook: error: {exc}; still serving the last good build")
+            return
+        report(f"rebuilt {result.pages} pages in {result.seconds:.1f} s")
+
+    server = LiveReloadServer(builder=rebuild, host=host, port=port, root=str(out))
+    server.watch(str(catalog))
+    server.watch(str(TEMPLATES))
+    if templates is not None:
+        server.watch(str(templates))
+    return server

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import timedelta
 
 from ..findings import Gap
 from ..model import AccountType, Severity
@@ -29,7 +28,7 @@ def unreviewed_break_glass(ctx: Context) -> Iterator[Gap]:
     ``break_glass_review_days``.
     """
     window = ctx.window
-    limit = timedelta(days=ctx.settings.break_glass_review_days)
+    limit = ctx.settings.break_glass_review_days
     for event in ctx.catalog.break_glass.values():
         if window is None or event.started.date() > window.end:
             continue
@@ -49,13 +48,13 @@ def unreviewed_break_glass(ctx: Context) -> Iterator[Gap]:
             continue
         end = event.ended or event.started
         assert event.reviewed_at is not None
-        if event.reviewed_at - end > limit:
-            days = (event.reviewed_at - end).days
+        days = (event.reviewed_at.date() - end.date()).days  # calendar days, like the policy
+        if days > limit:
             yield Gap(
                 control,
                 event.id,
                 f"break-glass use {event.id} was reviewed {days} day(s) after use; the policy allows "
-                f"{ctx.settings.break_glass_review_days}",
+                f"{limit}",
                 event.loc("reviewed_at"),
             )
 

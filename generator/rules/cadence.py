@@ -83,7 +83,7 @@ def late_review(ctx: Context) -> Iterator[Gap]:
     """
     for review in ctx.catalog.reviews.values():
         due = ctx.due_date(review)
-        if review.completed is not None and review.completed > due:
+        if review.completed is not None and due < review.completed <= ctx.as_of:
             late = (review.completed - due).days
             yield Gap(
                 review.control,

@@ -107,6 +107,7 @@ def expired_exception(ctx: Context) -> Iterator[Gap]:
             if e.person == held.person
             and e.ruleset == held.ruleset
             and frozenset(e.conflict) == pair
+            and e.granted <= ctx.as_of  # a renewal not yet in force does not cover today
         ]
         if matching and all(e.expires is not None and e.expires < ctx.as_of for e in matching):
             latest = max(matching, key=lambda e: e.expires or e.granted)

@@ -99,7 +99,7 @@ def human_use(ctx: Context) -> Iterator[Gap]:
     for nhi in ctx.catalog.nhis.values():
         logins = [i for i in nhi.interactive_logins if window and window.contains(i.at.date())]
         if logins:
-            first = logins[0]
+            first = min(logins, key=lambda i: i.at)  # logs are often listed newest first
             yield Gap(
                 _control(ctx, nhi),
                 nhi.id,

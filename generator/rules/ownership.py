@@ -9,6 +9,7 @@ from ..findings import Gap
 from ..model import Severity
 from .base import rule
 from .context import Context
+from .sod import ruleset_control
 
 
 @rule(
@@ -121,7 +122,7 @@ def inactive_person(ctx: Context) -> Iterator[Gap]:
             person_id = getattr(exc, role)
             if person_id and not ctx.active(person_id, exc.granted):
                 yield Gap(
-                    exc.compensating_control,
+                    exc.compensating_control or ruleset_control(ctx, exc.ruleset),
                     exc.id,
                     f"exception {exc.id}: {role.replace('_', ' ')} '{person_id}' was not an "
                     f"employed person on {exc.granted}",

@@ -37,6 +37,8 @@ def unremediated_revoke(ctx: Context) -> Iterator[Gap]:
                 continue
             deadline = item.decided_at.date() + sla
             done = item.remediation.completed if item.remediation else None
+            if done is not None and done > ctx.as_of:
+                done = None  # not known yet at the as-of date
             subject = f"{review.id}:{item.account}"
             what = f"'{item.account}'" + (f" ({item.entitlement})" if item.entitlement else "")
             if done is None and deadline < ctx.as_of:

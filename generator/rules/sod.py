@@ -82,7 +82,10 @@ def _exceptions_for(ctx: Context, person: str, ruleset: str, duties: tuple[str, 
     return [
         e
         for e in ctx.catalog.exceptions.values()
-        if e.person == person and e.ruleset == ruleset and frozenset(e.conflict) == pair
+        if e.person == person
+        and e.ruleset == ruleset
+        and frozenset(e.conflict) == pair
+        and e.granted <= ctx.as_of  # not yet in force: the conflict is unmanaged today
     ]
 
 

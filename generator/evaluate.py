@@ -109,7 +109,7 @@ def _not_assessed(ctx: Context) -> list[str]:
             )
             continue
         due_days = timedelta(days=ctx.due_days(control))
-        upcoming = [p for p in ctx.expected_periods(control) if p.end + due_days > ctx.as_of]
+        upcoming = [p for p in ctx.expected_periods(control) if p.end + due_days >= ctx.as_of]
         if upcoming:
             first = upcoming[0]
             notes.append(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import timedelta
 
 from ..findings import Gap
 from ..model import AccountType, Severity
@@ -33,11 +34,24 @@ def unreviewed_break_glass(ctx: Context) -> Iterator[Gap]:
         if window is None or event.started.date() > window.end:
             continue
         control = event.control or ctx.control_for_system(event.system, AccountType.BREAK_GLASS)
-        missing = [
-            name.replace("_", " ")
-            for name in ("justification", "accepted_by", "reviewed_by", "reviewed_at")
-            if not getattr(event, name)
+        end = event.ended or event.started
+        review_due = end.date() + timedelta(days=limit)
+        required = ["justification", "accepted_by"]
+        if ctx.as_of > review_due:  # the post-event review may still be under way until then
+            required += ["reviewed_by", "reviewed_at"]
+        missing = [name.replace("_", " ") for name in required if not getattr(event, name)]
+        own = [
+            r.replace("_", " ")
+            for r in ("accepted_by", "reviewed_by")
+            if getattr(event, r) == event.used_by
         ]
+        if own:
+            yield Gap(
+                control,
+                event.id,
+                f"break-glass use {event.id} was {' and '.join(own)} its own user '{event.used_by}'",
+                event.loc("accepted_by" if "accepted by" in own else "reviewed_by"),
+            )
         if missing:
             yield Gap(
                 control,
@@ -46,8 +60,8 @@ def unreviewed_break_glass(ctx: Context) -> Iterator[Gap]:
                 event.loc("id"),
             )
             continue
-        end = event.ended or event.started
-        assert event.reviewed_at is not None
+        if event.reviewed_at is None:
+            continue  # not reviewed yet, and not due yet
         days = (event.reviewed_at.date() - end.date()).days  # calendar days, like the policy
         if days > limit:
             yield Gap(

@@ -35,8 +35,8 @@ def overdue_review(ctx: Context) -> Iterator[Gap]:
         reviews = ctx.catalog.reviews_of(control.id)
         for period in ctx.expected_periods(control):
             due = period.end + timedelta(days=ctx.due_days(control))
-            if due > ctx.as_of:
-                continue
+            if due >= ctx.as_of:
+                continue  # on its due date a review is not late yet (CAD-2 agrees)
             for index, population in enumerate(control.populations):
                 matching = [
                     r

@@ -44,7 +44,14 @@ def incomplete_exception(ctx: Context) -> Iterator[Gap]:
                 f"exception {exc.id} has no {', '.join(missing)}",
                 exc.loc("id"),
             )
-        if exc.approver and exc.approver == exc.requester:
+        if exc.approver and exc.approver == exc.person:
+            yield Gap(
+                _control(ctx, exc),
+                exc.id,
+                f"exception {exc.id} was approved by '{exc.person}', the person it exempts",
+                exc.loc("approver"),
+            )
+        elif exc.approver and exc.approver == exc.requester:
             yield Gap(
                 _control(ctx, exc),
                 exc.id,

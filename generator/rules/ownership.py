@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from datetime import date, timedelta
 
 from ..findings import Gap
-from ..model import Severity
+from ..model import AccountType, Severity
 from .base import rule
 from .context import Context
 from .sod import ruleset_control
@@ -127,6 +127,29 @@ def inactive_person(ctx: Context) -> Iterator[Gap]:
                     f"exception {exc.id}: {role.replace('_', ' ')} '{person_id}' was not an "
                     f"employed person on {exc.granted}",
                     exc.loc(role),
+                )
+    for event in ctx.catalog.break_glass.values():
+        control = event.control or ctx.control_for_system(event.system, AccountType.BREAK_GLASS)
+        for role, moment in (("accepted_by", event.started), ("reviewed_by", event.reviewed_at)):
+            person_id = getattr(event, role)
+            day = (moment or event.started).date()
+            if person_id and not ctx.active(person_id, day):
+                yield Gap(
+                    control,
+                    f"{event.id}:{person_id}",
+                    f"break-glass use {event.id}: {role.replace('_', ' ')} '{person_id}' was not "
+                    f"an employed person on {day}",
+                    event.loc(role),
+                )
+    for review in ctx.catalog.reviews.values():
+        day = min(review.completed or ctx.as_of, ctx.as_of)
+        for index, person_id in enumerate(review.reviewers):
+            if not ctx.active(person_id, day):
+                yield Gap(
+                    review.control,
+                    f"{review.id}:{person_id}",
+                    f"reviewer '{person_id}' of {review.id} was not an employed person on {day}",
+                    review.loc("reviewers", index),
                 )
 
 

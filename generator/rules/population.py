@@ -80,10 +80,15 @@ def uncovered_account_types(ctx: Context) -> Iterator[Gap]:
         current = ctx.current_extract(system.id)
         if current and ctx.extracts.check(current.file).exists:
             kinds |= {AccountType(r.account_type) for r in ctx.extracts.rows(current.file)}
+        reviewing = sorted(
+            c.id
+            for c in ctx.catalog.controls.values()
+            if any(p.system == system.id for p in c.populations)
+        )  # the finding belongs to the control that already reviews this system, if any
         for kind in sorted(kinds - {AccountType.EMPLOYEE}, key=list(AccountType).index):
             if not ctx.controls_covering(system.id, kind):
                 yield Gap(
-                    None,
+                    reviewing[0] if reviewing else None,
                     f"{system.id}:{kind}",
                     f"{system.name} has {kind.label} accounts, but no control names a review "
                     "population for them",

@@ -124,7 +124,8 @@ def unexcepted_conflict(ctx: Context) -> Iterator[Gap]:
     entitlement-to-duty mapping. A person who can, say, create a vendor and approve
     its payment can commit and conceal fraud. Without an exception (with business
     and control owner, an independent approver, a justification and an expiry) the
-    conflict is unmanaged.
+    conflict is unmanaged. When an exception exists for the conflict, EXC-1 ... EXC-3
+    judge that exception instead, so each conflict is reported once.
 
     Fix: remove one entitlement, or record an exception in the exceptions register.
     """

@@ -31,7 +31,9 @@ def check(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[st
 def gap(starter: CatalogDir) -> CatalogDir:
     """The starter catalog with one high finding: the control is owned by a team (OWN-1)."""
     people = starter.path / "people.yaml"
-    people.write_text(people.read_text() + "  - id: finance-team\n    name: Finance\n    kind: team\n")
+    people.write_text(
+        people.read_text() + "  - id: finance-team\n    name: Finance\n    kind: team\n"
+    )
     starter.replace(CONTROL, "  - person: j.okafor", "  - person: finance-team")
     return starter
 

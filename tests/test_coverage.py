@@ -35,7 +35,8 @@ def test_a_control_with_open_findings_covers_but_is_not_clean(starter: CatalogDi
     catalog = starter.load()
     element = compute(catalog, evaluate(catalog)).get("PR.AA-05")
     assert element is not None
-    assert element.covered and not element.clean
+    assert element.covered
+    assert not element.clean
     assert element.open_findings == 1  # OWN-3: the owner executes
 
 

@@ -101,6 +101,13 @@ def _parse_date(_ctx: click.Context, _param: click.Parameter, value: str | None)
         raise click.BadParameter(f"{value!r} is not a date (YYYY-MM-DD)") from None
 
 
+OUTPUT = click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the report to a file.",
+)
+
 AS_OF = click.option(
     "--as-of",
     callback=_parse_date,
@@ -124,12 +131,7 @@ AS_OF = click.option(
     type=SEVERITIES,
     help="Exit 1 on open findings at or above this (default: settings.fail_on).",
 )
-@click.option(
-    "--output",
-    "-o",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Write the report to a file.",
-)
+@OUTPUT
 @click.option("--strict", is_flag=True, help="Treat catalog warnings as errors.")
 @reports_errors
 def check(
@@ -313,12 +315,7 @@ def init(directory: Path, force: bool) -> None:
     type=SEVERITIES,
     help="Exit 1 on introduced findings at or above this (default: HEAD's settings.fail_on).",
 )
-@click.option(
-    "--output",
-    "-o",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Write the report to a file.",
-)
+@OUTPUT
 @reports_errors
 def diff(
     base: str | None,

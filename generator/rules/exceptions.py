@@ -44,18 +44,17 @@ def incomplete_exception(ctx: Context) -> Iterator[Gap]:
                 f"exception {exc.id} has no {', '.join(missing)}",
                 exc.loc("id"),
             )
-        if exc.approver and exc.approver == exc.person:
+        if exc.approver == exc.person:
+            self_approved = f"'{exc.person}', the person it exempts"
+        elif exc.approver == exc.requester:
+            self_approved = f"its own requester '{exc.requester}'"
+        else:
+            continue
+        if exc.approver:
             yield Gap(
                 _control(ctx, exc),
                 exc.id,
-                f"exception {exc.id} was approved by '{exc.person}', the person it exempts",
-                exc.loc("approver"),
-            )
-        elif exc.approver and exc.approver == exc.requester:
-            yield Gap(
-                _control(ctx, exc),
-                exc.id,
-                f"exception {exc.id} was approved by its own requester '{exc.requester}'",
+                f"exception {exc.id} was approved by {self_approved}",
                 exc.loc("approver"),
             )
 

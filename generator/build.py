@@ -5,7 +5,9 @@ Nothing under the output folder changes until every stage has succeeded.
 
 from __future__ import annotations
 
+import os
 import shutil
+import tempfile
 import time
 from dataclasses import dataclass
 from datetime import date
@@ -13,11 +15,20 @@ from pathlib import Path
 
 from .evaluate import Evaluation, evaluate
 from .loader import load_catalog
+from .render.narratives import NarrativeBatch, render_narratives
 from .render.site import Progress, build_site_into, output_lock, staging_dir, swap_in
+from .sign import load_signer
 from .views import CatalogViews
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_CONFIG = ROOT / "mkdocs.yml"
+
+
+def pdf_cache() -> Path:
+    """Where signed narratives are cached by content hash (``$CONTROLBOOK_CACHE_DIR/pdf``,
+    else ``.cache/controlbook/pdf`` in the project): a one-control change re-renders one PDF."""
+    base = os.environ.get("CONTROLBOOK_CACHE_DIR")
+    return (Path(base) if base else ROOT / ".cache" / "controlbook") / "pdf"
 
 
 @dataclass(frozen=True)
@@ -26,6 +37,7 @@ class BuildResult:
     pages: int
     seconds: float
     evaluation: Evaluation
+    narratives: NarrativeBatch | None
 
 
 def build(
@@ -36,6 +48,8 @@ def build(
     config_file: Path = DEFAULT_CONFIG,
     templates: Path | None = None,
     strict: bool = False,
+    pdfs: bool = True,
+    jobs: int | None = None,
     progress: Progress = lambda _: None,
 ) -> BuildResult:
     """Build the site for ``catalog_path`` into ``out``; the previous output survives any failure."""
@@ -46,15 +60,35 @@ def build(
     evaluation = evaluate(catalog, as_of)
     views = CatalogViews(catalog, evaluation)
     out = out.resolve()
-    with output_lock(out):
+    with (
+        output_lock(out),
+        tempfile.TemporaryDirectory(dir=out.parent, prefix=f".{out.name}.pdf-") as tmp,
+    ):
+        batch = None
+        if pdfs:
+            signer = load_signer(catalog.settings, catalog.root, forbidden=(ROOT, out))
+            batch = render_narratives(
+                views,
+                Path(tmp),
+                signer=signer,
+                cache_dir=pdf_cache(),
+                jobs=jobs,
+                templates=templates,
+                progress=progress,
+            )
         staging = staging_dir(out)
         try:
             pages = build_site_into(
-                views, staging, config_file=config_file, overrides=templates, progress=progress
+                views,
+                staging,
+                config_file=config_file,
+                overrides=templates,
+                pdfs=batch.pdfs if batch else None,
+                progress=progress,
             )
             progress("replacing the previous site")
             swap_in(staging, out)
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)
             raise
-    return BuildResult(out, pages, time.perf_counter() - started, evaluation)
+    return BuildResult(out, pages, time.perf_counter() - started, evaluation, batch)

@@ -171,6 +171,22 @@ def check(
     sys.exit(EXIT_FINDINGS if evaluation.failing(threshold) else EXIT_OK)
 
 
+JOBS = click.option(
+    "--jobs", "-j", type=click.IntRange(min=1), help="PDF render processes (default: all cores)."
+)
+TEMPLATES_OPT = click.option(
+    "--templates",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="Folder whose site/ and pdf/ templates override the built-in ones.",
+)
+
+
+def _progress_console():  # type: ignore[no-untyped-def]
+    from rich.console import Console
+
+    return Console(stderr=True, highlight=False)
+
+
 @main.command(name="build")
 @CATALOG_ARG
 @AS_OF
@@ -180,22 +196,24 @@ def check(
     default=Path("site"),
     show_default=True,
 )
-@click.option(
-    "--templates",
-    type=click.Path(exists=True, file_okay=False, path_type=Path),
-    help="Folder whose site/ and pdf/ templates override the built-in ones.",
-)
+@TEMPLATES_OPT
+@click.option("--no-pdf", is_flag=True, help="Build the site without the signed narratives.")
+@JOBS
 @click.option("--strict", is_flag=True, help="Treat catalog warnings as errors.")
 @reports_errors
 def build_command(
-    catalog: Path, as_of: date | None, out: Path, templates: Path | None, strict: bool
+    catalog: Path,
+    as_of: date | None,
+    out: Path,
+    templates: Path | None,
+    no_pdf: bool,
+    jobs: int | None,
+    strict: bool,
 ) -> None:
-    """Build the control catalog site (and signed narratives) into --out."""
-    from rich.console import Console
-
+    """Build the control catalog site and the signed PDF narratives into --out."""
     from .build import build
 
-    console = Console(stderr=True, highlight=False)
+    console = _progress_console()
     with console.status("building") as status:
 
         def progress(stage: str) -> None:
@@ -203,14 +221,109 @@ def build_command(
             status.update(stage)
 
         result = build(
-            catalog, out, as_of=as_of, templates=templates, strict=strict, progress=progress
+            catalog,
+            out,
+            as_of=as_of,
+            templates=templates,
+            strict=strict,
+            pdfs=not no_pdf,
+            jobs=jobs,
+            progress=progress,
         )
     evaluation = result.evaluation
+    if result.narratives is not None:
+        click.echo(result.narratives.summary)
     click.echo(
         f"built {result.pages} pages into {out} in {result.seconds:.1f} s "
         f"(as of {evaluation.as_of}: {len(evaluation.open)} open findings, "
         f"{len(evaluation.waived)} waived)"
     )
+
+
+@main.command()
+@click.argument("controls", nargs=-1, metavar="[CONTROL]...")
+@click.option(
+    "--catalog",
+    type=click.Path(path_type=Path),
+    default=Path("controls"),
+    show_default=True,
+    help="The catalog folder.",
+)
+@AS_OF
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("site/narratives"),
+    show_default=True,
+)
+@TEMPLATES_OPT
+@JOBS
+@reports_errors
+def pdf(
+    controls: tuple[str, ...],
+    catalog: Path,
+    as_of: date | None,
+    out: Path,
+    templates: Path | None,
+    jobs: int | None,
+) -> None:
+    """Render and sign the PDF narratives of CONTROL... (default: every control)."""
+    from .build import ROOT, pdf_cache
+    from .evaluate import evaluate
+    from .loader import load_catalog
+    from .render.narratives import render_narratives
+    from .sign import load_signer
+    from .views import CatalogViews
+
+    loaded = load_catalog(catalog)
+    views = CatalogViews(loaded, evaluate(loaded, as_of))
+    signer = load_signer(loaded.settings, loaded.root, forbidden=(ROOT,))
+    console = _progress_console()
+    with console.status("rendering") as status:
+        batch = render_narratives(
+            views,
+            out,
+            signer=signer,
+            controls=list(controls) or None,
+            cache_dir=pdf_cache(),
+            jobs=jobs,
+            templates=templates,
+            progress=status.update,
+        )
+    for result in batch.results:
+        click.echo(f"  {result.path}")
+    click.echo(batch.summary)
+
+
+@main.command()
+@click.argument(
+    "pdfs",
+    nargs=-1,
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    metavar="PDF...",
+)
+@click.option(
+    "--trust",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="CA certificate(s) (PEM) the signer must chain to.",
+)
+@click.option(
+    "--catalog",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="Re-hash the attached evidence manifest against this catalog and report changes.",
+)
+@reports_errors
+def verify(pdfs: tuple[Path, ...], trust: Path | None, catalog: Path | None) -> None:
+    """Verify signed narratives: integrity, signer, signing time, trust (exit 0 or 1)."""
+    from .verify import verify_pdfs
+
+    results = verify_pdfs(list(pdfs), trust=trust, catalog=catalog)
+    for result in results:
+        click.echo("\n".join(result.lines()))
+    failed = sum(1 for r in results if not r.ok)
+    click.echo(f"{len(results) - failed} of {len(results)} narrative(s) verified")
+    sys.exit(EXIT_FINDINGS if failed else EXIT_OK)
 
 
 @main.command()

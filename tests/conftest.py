@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -47,6 +49,21 @@ class CatalogDir:
             diagnostics = exc.diagnostics
         prefix = self.path.as_posix() + "/"
         return [str(d).split("\n")[0].removeprefix(prefix) for d in diagnostics]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def isolated_signer_and_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Keep the development signer and the PDF cache of the tests out of the user's folders."""
+    base = tmp_path_factory.mktemp("controlbook-home")
+    saved = {k: os.environ.get(k) for k in ("CONTROLBOOK_DEV_SIGNER_DIR", "CONTROLBOOK_CACHE_DIR")}
+    os.environ["CONTROLBOOK_DEV_SIGNER_DIR"] = str(base / "dev-signer")
+    os.environ["CONTROLBOOK_CACHE_DIR"] = str(base / "cache")
+    yield
+    for key, value in saved.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
 
 
 @pytest.fixture

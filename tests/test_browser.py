@@ -39,7 +39,7 @@ CHROMIUM_ARGS = [
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The example site, served on loopback by a throwaway HTTP server."""
     site = tmp_path_factory.mktemp("browser") / "site"
-    build(EXAMPLE, site)
+    build(EXAMPLE, site, pdfs=False)
     handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(site))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)

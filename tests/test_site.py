@@ -40,6 +40,12 @@ def text(site: Path, rel: str) -> str:
     return " ".join(page(site, rel).text_content().split())
 
 
+def test_each_control_page_links_its_signed_narrative(site: Path) -> None:
+    links = page(site, "controls/ITGC-LOG-01.html").xpath("//a[contains(@href, '.pdf')]/@href")
+    assert links == ["../narratives/ITGC-LOG-01.pdf"]
+    assert (site / "narratives" / "ITGC-LOG-01.pdf").read_bytes().startswith(b"%PDF-")
+
+
 def test_a_known_finding_is_on_its_control_page_with_rule_and_source_line(site: Path) -> None:
     content = text(site, "controls/ITGC-LOG-01.html")
     assert "OWN-1" in content
@@ -141,7 +147,7 @@ def test_user_text_shows_literally_and_hostile_urls_are_not_links(
         "classification: Internal\nrepo_url: 'javascript:alert(1)'",
     )
     out = tmp_path / "site"
-    build(starter.path, out)
+    build(starter.path, out, pdfs=False)
     raw = (out / "controls/UAR-APP-01.html").read_text()
     assert "<script>alert(1)" not in raw
     title = page(out, "controls/UAR-APP-01.html").xpath("//h1")[0].text_content()
@@ -154,11 +160,11 @@ def test_a_failed_build_leaves_the_previous_site_intact(
     starter: CatalogDir, tmp_path: Path
 ) -> None:
     out = tmp_path / "site"
-    build(starter.path, out)
+    build(starter.path, out, pdfs=False)
     before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
     starter.replace("controls/UAR-APP-01.yaml", "frequency: quarterly", "frequency: [")
     with pytest.raises(CatalogInvalid):
-        build(starter.path, out)
+        build(starter.path, out, pdfs=False)
     after = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
     assert after == before
     assert not [p for p in out.parent.iterdir() if p.name.startswith(".site.")] or all(
@@ -175,7 +181,7 @@ def test_templates_can_be_overridden_by_name(starter: CatalogDir, tmp_path: Path
         original.replace("## Ownership health", "## Who owns what")
     )
     out = tmp_path / "site"
-    build(starter.path, out, templates=tmp_path / "mine")
+    build(starter.path, out, templates=tmp_path / "mine", pdfs=False)
     assert "Who owns what" in text(out, "index.html")
 
 

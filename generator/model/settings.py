@@ -79,3 +79,15 @@ class Settings(Record):
     classification: str = Field(
         default="Internal", description="Classification printed on every document."
     )
+    signing_key: str | None = Field(
+        default=None,
+        description="PKCS#12 file (.p12/.pfx) that signs the PDF narratives, outside the "
+        "repository (absolute or ~ path). Its passphrase comes only from the environment "
+        "variable CONTROLBOOK_SIGNING_PASSPHRASE; CONTROLBOOK_SIGNING_KEY overrides this "
+        "setting. Without a key, a local development certificate signs and every PDF says so.",
+    )
+    timestamp_url: str | None = Field(
+        default=None,
+        description="RFC 3161 timestamp authority URL; when set (or CONTROLBOOK_TSA_URL), "
+        "narratives are signed PAdES B-T instead of B-B.",
+    )

@@ -1,0 +1,124 @@
+"""Content-addressed cache of signed narratives, so that an unchanged control is not rendered
+and signed again.
+
+The key of a narrative hashes everything its bytes depend on: the HTML (view model and
+templates, CSS included), the attachments, the creation date, the template folders, the
+rendering and signing code, the library versions and the signer's certificate. One entry is
+kept per control; writing a new one removes the old.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import dataclass
+from functools import cache
+from importlib import metadata
+from pathlib import Path
+
+from .. import __version__
+from .pdf import PdfJob
+
+LIBRARIES = (
+    "weasyprint",
+    "pydyf",
+    "tinycss2",
+    "tinyhtml5",
+    "fonttools",
+    "pyhanko",
+    "pyhanko-certvalidator",
+    "cryptography",
+    "asn1crypto",
+)
+CODE = ("render/pdf.py", "sign.py")
+"""Modules (relative to ``generator/``) whose changes change the bytes of a narrative."""
+
+
+@dataclass(frozen=True)
+class CachedPdf:
+    """A signed PDF from an earlier build."""
+
+    data: bytes
+    pages: int
+
+
+def _sha(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+@cache
+def _environment() -> str:
+    """Library versions and rendering code, hashed once per process."""
+    versions = {}
+    for name in LIBRARIES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = None
+    package = Path(__file__).resolve().parents[1]
+    code = {rel: _sha((package / rel).read_bytes()) for rel in CODE}
+    return _sha(json.dumps([__version__, versions, code], sort_keys=True).encode())
+
+
+def _folder_digest(folders: tuple[str, ...]) -> str:
+    """Every file under the template folders (an override may reference images)."""
+    entries = []
+    for folder in folders:
+        root = Path(folder)
+        if root.is_dir():
+            for path in sorted(p for p in root.rglob("*") if p.is_file()):
+                entries.append((path.relative_to(root).as_posix(), _sha(path.read_bytes())))
+    return _sha(json.dumps(entries).encode())
+
+
+def cache_key(job: PdfJob, template_dirs: tuple[str, ...], signer: str) -> str:
+    """The key of the signed PDF of ``job``; ``signer`` identifies the key and signature level."""
+    parts = {
+        "html": _sha(job.html.encode("utf-8")),
+        "created": job.created.isoformat(),
+        "attachments": [
+            [a.name, a.mime, a.description, a.relationship, _sha(a.data)] for a in job.attachments
+        ],
+        "templates": _folder_digest(template_dirs),
+        "environment": _environment(),
+        "signer": signer,
+    }
+    return _sha(json.dumps(parts, sort_keys=True).encode())
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    temp.write_bytes(data)
+    os.replace(temp, path)
+
+
+class PdfCache:
+    """Signed PDFs under ``folder/<control slug>/<key>.pdf``; ``folder=None`` disables it."""
+
+    def __init__(self, folder: Path | None) -> None:
+        self.folder = folder
+
+    def get(self, slug: str, key: str) -> CachedPdf | None:
+        if self.folder is None:
+            return None
+        try:
+            info = json.loads((self.folder / slug / f"{key}.json").read_text(encoding="utf-8"))
+            data = (self.folder / slug / f"{key}.pdf").read_bytes()
+            pages = int(info["pages"])
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+        # a truncated or altered entry is a miss, never a narrative
+        return CachedPdf(data, pages) if _sha(data) == info.get("sha256") else None
+
+    def put(self, slug: str, key: str, data: bytes, pages: int) -> None:
+        if self.folder is None:
+            return
+        target = self.folder / slug
+        target.mkdir(parents=True, exist_ok=True)
+        _write_atomic(target / f"{key}.pdf", data)
+        info = {"pages": pages, "sha256": _sha(data)}
+        _write_atomic(target / f"{key}.json", json.dumps(info).encode())
+        for old in target.iterdir():
+            if old.stem != key and not old.name.startswith("."):
+                old.unlink(missing_ok=True)

@@ -122,7 +122,7 @@ AS_OF = click.option(
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["text", "json", "sarif"]),
+    type=click.Choice(["text", "json", "sarif", "csv"]),
     default="text",
     show_default=True,
 )
@@ -146,7 +146,7 @@ def check(
     from .evaluate import evaluate
     from .loader import load_catalog
     from .model import Severity
-    from .report import jsonout, sarif, text
+    from .report import csvout, jsonout, sarif, text
 
     loaded = load_catalog(catalog, strict=strict)
     _print_diagnostics(loaded.warnings)
@@ -159,11 +159,12 @@ def check(
         else:
             text.render(evaluation, threshold, sys.stdout)
     else:
-        body = (
-            jsonout.render(evaluation, threshold)
-            if fmt == "json"
-            else sarif.render(evaluation.findings)
-        )
+        renderers = {
+            "json": lambda: jsonout.render(evaluation, threshold),
+            "sarif": lambda: sarif.render(evaluation.findings),
+            "csv": lambda: csvout.render(evaluation),
+        }
+        body = renderers[fmt]()
         if output:
             output.write_text(body, encoding="utf-8")
         else:

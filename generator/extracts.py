@@ -53,6 +53,8 @@ class FileCheck:
     exists: bool
     sha256: str | None = None
     rows: int | None = None
+    outside: bool = False
+    """The path (or a link on it) leads outside the catalog folder, so it is not read."""
 
 
 class ExtractStore:
@@ -73,7 +75,9 @@ class ExtractStore:
         if rel not in self._checks:
             target = self.path(rel)
             if target is None:
-                self._checks[rel] = FileCheck(exists=False)
+                self._checks[rel] = FileCheck(
+                    exists=False, outside=self.catalog.resolve(rel) is None
+                )
             else:
                 digest = hashlib.sha256()
                 newlines = 0

@@ -135,9 +135,9 @@ def _friendly(error: dict[str, Any]) -> str:
         if "0-9a-f]{64}" in pattern:
             return f"{value!r} is not a sha256 digest (64 lowercase hex characters)"
         return f"{value!r} is not a valid ID (use letters, digits and . _ : @ / + -)"
-    if kind in ("date_from_datetime_inexact", "date_parsing", "date_type"):
+    if kind.startswith("date_"):
         return f"{value!r} is not a date (write YYYY-MM-DD)"
-    if kind in ("datetime_parsing", "datetime_type", "datetime_from_date_parsing"):
+    if kind.startswith("datetime_"):
         return f"{value!r} is not a date and time (write YYYY-MM-DDTHH:MM:SSZ)"
     message = str(error["msg"])
     message = message.removeprefix("Value error, ")
@@ -268,9 +268,15 @@ def read_catalog_files(root: Path, display_root: str | None = None) -> list[File
         message = "no YAML files here: an empty catalog is an error, not a clean one"
         raise CatalogInvalid([Diagnostic(Level.ERROR, Location(display_root), message)])
     outcomes = []
+    inside = root.resolve()
     for path in paths:
         rel = path.relative_to(root).as_posix()
         display = f"{display_root}/{rel}" if display_root != "." else rel
+        if not path.resolve().is_relative_to(inside):
+            where = Location(display, 0, 0)
+            message = "is a link to a file outside the catalog folder; it is not read"
+            outcomes.append(FileOutcome(None, [Diagnostic(Level.ERROR, where, message)], None))
+            continue
         outcomes.append(read_file(path, rel, display))
     return outcomes
 

@@ -141,6 +141,25 @@ def _char_at(text: str, mark: Mark) -> str:
     return ""
 
 
+def _check_depth(text: str) -> None:
+    """Refuse deep nesting from the event stream, before the (recursive) composer sees it.
+
+    libyaml's composer recurses per level and overflows the C stack on documents
+    nested some ten thousand levels deep; the event parser does not recurse.
+    """
+    depth = 0
+    for event in yaml.parse(text, Loader=_Loader):
+        if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+            depth += 1
+            if depth > MAX_DEPTH:
+                mark = event.start_mark
+                raise YamlError(
+                    f"nesting deeper than {MAX_DEPTH} levels", Mark(mark.line + 1, mark.column + 1)
+                )
+        elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+            depth -= 1
+
+
 def parse_yaml(text: str) -> YamlDocument:
     """Parse one YAML document into plain values plus a :class:`SourceMap`.
 
@@ -148,6 +167,7 @@ def parse_yaml(text: str) -> YamlDocument:
     documents in one file, unsupported tags, duplicate keys and alias bombs.
     """
     try:
+        _check_depth(text)
         loader = _Loader(text)
         try:
             node = loader.get_single_node()

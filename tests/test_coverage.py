@@ -11,7 +11,7 @@ from click.testing import CliRunner
 from generator.cli import main
 from generator.coverage import compute
 from generator.evaluate import evaluate
-from generator.report.coverage import safe_cell
+from generator.report.cells import safe_cell
 from tests.conftest import CatalogDir
 
 CONTROL = "controls/UAR-APP-01.yaml"

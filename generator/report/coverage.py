@@ -10,13 +10,9 @@ from dataclasses import asdict
 from tabulate import tabulate
 
 from ..coverage import Coverage, ElementCoverage
+from .cells import safe_cell
 
 COLUMNS = ("framework", "id", "level", "title", "controls", "clean_controls", "open_findings")
-
-
-def safe_cell(value: str) -> str:
-    """Neutralise spreadsheet formulas (``=HYPERLINK(...)``) in exported cells."""
-    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
 
 
 def _rows(coverage: Coverage) -> list[tuple[str, ElementCoverage]]:

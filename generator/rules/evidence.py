@@ -79,7 +79,14 @@ def changed_evidence(ctx: Context) -> Iterator[Gap]:
         control: str | None, rel: str, sha: str | None, rows: int | None, where: Location
     ) -> Iterator[Gap]:
         actual = ctx.extracts.check(rel)
-        if not actual.exists:
+        if actual.outside:
+            yield Gap(
+                control,
+                rel,
+                f"evidence file {rel} leads outside the catalog folder (a link?) and was not read",
+                where,
+            )
+        elif not actual.exists:
             yield Gap(control, rel, f"evidence file {rel} is missing", where)
         elif sha and actual.sha256 != sha:
             yield Gap(

@@ -20,7 +20,7 @@ build: setup ## Validate, evaluate and build the example catalog into site/ (CAT
 
 test: ## Run the whole test suite (installs what it needs first)
 	@scripts/bootstrap.sh --test
-	$(VENV)/python -m pytest $(PYTEST_ARGS)
+	$(VENV)/python -m pytest -n auto $(PYTEST_ARGS)
 
 lint: setup ## ruff lint and format check
 	$(VENV)/ruff check generator tests $(wildcard benchmarks)

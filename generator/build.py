@@ -66,6 +66,7 @@ def build(
     ):
         batch = None
         if pdfs:
+            progress(f"rendering and signing {len(catalog.controls)} narratives")
             signer = load_signer(catalog.settings, catalog.root, forbidden=(ROOT, out))
             batch = render_narratives(
                 views,

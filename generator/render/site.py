@@ -7,6 +7,7 @@ swapped in. A lock file keeps two builds of the same target from interleaving.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import re
@@ -19,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment
+from markupsafe import escape
 
 from ..errors import ControlbookError
 from ..model import Severity
@@ -73,7 +75,10 @@ def render_pages(
     }
 
     def page(path: str, title: str, template: str, **context: Any) -> Page:
-        return Page(path, title, env.get_template(template).render(**common, **context))
+        # An explicit, escaped title: the theme prints page titles into <title> unescaped,
+        # and would otherwise take them from the page's first heading (user text).
+        front = f"---\ntitle: {json.dumps(str(escape(title)))}\n---\n\n"
+        return Page(path, title, front + env.get_template(template).render(**common, **context))
 
     owned, _unowned_count, flagged = views.ownership_health
     pages = [
@@ -172,7 +177,11 @@ def render_pages(
 
 
 def navigation(pages: list[Page]) -> list[NavItem]:
-    """The site navigation: sections mirror the page families."""
+    """The site navigation: sections mirror the page families.
+
+    Titles are HTML-escaped here: the theme prints navigation titles as they are.
+    """
+    pages = [Page(p.path, str(escape(p.title)), p.text) for p in pages]
     by_path = {p.path: p for p in pages}
 
     def section(title: str, prefix: str) -> dict[str, Any]:
@@ -333,7 +342,7 @@ def build_site_into(
             config_file,
             docs,
             target,
-            site_name=f"{views.catalog.settings.organisation} control catalog",
+            site_name=str(escape(f"{views.catalog.settings.organisation} control catalog")),
             nav=navigation(pages),
             epoch=epoch_of(views.evaluation.as_of),
         )

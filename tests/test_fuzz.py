@@ -1,0 +1,90 @@
+"""Property-based fuzzing of the loader: any text either loads or fails with our error and a place.
+
+Never another exception type, never a traceback for the user, never a hang.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from generator.diagnostics import Level
+from generator.errors import YamlError
+from generator.loader import read_file
+from generator.model import FILE_KINDS
+from generator.yamlsrc import parse_yaml
+
+YAML_ALPHABET = st.sampled_from(
+    [*"abcxyz019 :-[]{},&*!|>'\"#%@`?\t\n\r\\<=.", "kind", "people", "\u00e9", "\ufeff"]
+)
+yaml_like = st.lists(YAML_ALPHABET, max_size=300).map("".join)
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.one_of(st.text(max_size=300), yaml_like))
+def test_parse_yaml_returns_data_or_raises_our_error_with_a_position(text: str) -> None:
+    try:
+        document, error = parse_yaml(text), None
+    except YamlError as exc:
+        document, error = None, exc
+    if error is not None:
+        assert error.mark.line >= 1
+        assert error.mark.column >= 1
+        assert error.message
+    else:
+        assert document is not None
+        assert document.marks.value(()).line >= 1
+
+
+scalars = st.one_of(
+    st.none(), st.booleans(), st.integers(), st.text(max_size=20), st.dates().map(str)
+)
+documents = st.recursive(
+    scalars,
+    lambda children: (
+        st.lists(children, max_size=4)
+        | st.dictionaries(
+            st.sampled_from(["id", "name", "kind", "people", "owners", "x"]), children, max_size=4
+        )
+    ),
+    max_leaves=20,
+)
+
+
+@settings(
+    max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    kind=st.sampled_from([*FILE_KINDS, "other"]),
+    body=st.dictionaries(st.text(max_size=12), documents, max_size=6),
+)
+def test_any_catalog_shaped_file_yields_a_model_or_located_diagnostics(
+    tmp_path_factory, kind: str, body: dict[str, object]
+) -> None:  # type: ignore[no-untyped-def]
+    folder = tmp_path_factory.mktemp("fuzz")
+    path = Path(folder) / "file.yaml"
+    path.write_text(yaml.safe_dump({"kind": kind, **body}, allow_unicode=True), encoding="utf-8")
+    outcome = read_file(path, "file.yaml", "file.yaml")
+    if outcome.file is None:
+        errors = [d for d in outcome.diagnostics if d.level == Level.ERROR]
+        assert errors, "an unreadable file must say why"
+        for diagnostic in errors:
+            assert diagnostic.location.file == "file.yaml"
+            assert diagnostic.location.line >= 1
+    else:
+        assert outcome.file.record is not None
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.binary(max_size=200))
+def test_arbitrary_bytes_never_escape_as_an_exception(data: bytes) -> None:
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "x.yaml"
+        path.write_bytes(data)
+        outcome = read_file(path, "x.yaml", "x.yaml")
+        assert outcome.file is not None or outcome.diagnostics

@@ -126,3 +126,29 @@ def with_rules_table(readme: str) -> str:
     head, rest = readme.split(RULES_START, 1)
     _, tail = rest.split(RULES_END, 1)
     return f"{head}{RULES_START}\n{render_rules_table()}\n{RULES_END}{tail}"
+
+
+def render_cli_reference() -> str:
+    """``docs/cli.md``: every command's help text, as the command line prints it."""
+    import click
+
+    from .cli import main
+
+    out = [
+        "# Command line reference",
+        "",
+        "<!-- Generated from the code by `make docs`; do not edit by hand. -->",
+        "",
+        "Exit codes: 0 success; 1 findings (or failed verifications) at or above the "
+        "threshold; 2 usage or data error.",
+        "",
+    ]
+    context = click.Context(main, info_name="controlbook", terminal_width=88)
+    out += ["## controlbook", "", "```text", main.get_help(context), "```", ""]
+    for name in sorted(main.commands):
+        command = main.commands[name]
+        sub = click.Context(
+            command, info_name=f"controlbook {name}", parent=context, terminal_width=88
+        )
+        out += [f"## controlbook {name}", "", "```text", command.get_help(sub), "```", ""]
+    return "\n".join(out).rstrip() + "\n"

@@ -38,3 +38,10 @@ def test_the_readme_rule_table_matches_the_registered_rules() -> None:
 
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     assert readme == with_rules_table(readme), "run `make docs` to refresh the README rule table"
+
+
+def test_the_cli_reference_is_current() -> None:
+    from generator.reference_doc import render_cli_reference
+
+    current = (ROOT / "docs" / "cli.md").read_text(encoding="utf-8")
+    assert current == render_cli_reference(), "run `make docs` to regenerate docs/cli.md"

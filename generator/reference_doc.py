@@ -143,7 +143,9 @@ def render_cli_reference() -> str:
         "threshold; 2 usage or data error.",
         "",
     ]
-    context = click.Context(main, info_name="controlbook", terminal_width=88, **main.context_settings)
+    context = click.Context(
+        main, info_name="controlbook", terminal_width=88, **main.context_settings
+    )
     out += ["## controlbook", "", "```text", main.get_help(context), "```", ""]
     for name in sorted(main.commands):
         command = main.commands[name]

@@ -60,7 +60,7 @@ class AccessIndex:
     def __init__(self, catalog: Catalog, extracts: ExtractStore, current: list[SystemExtract]):
         self.catalog = catalog
         self.extracts = extracts
-        self.current = [e for e in current if extracts.check(e.file).exists]
+        self.current = [e for e in current if extracts.path(e.file) is not None]
         self.db = duckdb.connect()
         self._load()
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import traceback
 from collections import Counter
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 
 from .diagnostics import Location
@@ -28,6 +28,8 @@ class Evaluation:
     not_assessed: tuple[str, ...]
     rules: tuple[Rule, ...]
     controls: tuple[str, ...]
+    context: Context | None = field(default=None, repr=False, compare=False)
+    """The facts the rules derived (hashes, extract summaries, access), for the views."""
 
     @property
     def open(self) -> list[Finding]:
@@ -55,15 +57,15 @@ def _waiver_ref(waiver: Waiver) -> WaiverRef:
 
 
 def _apply_waivers(findings: list[Finding], ctx: Context) -> list[Finding]:
-    waivers = list(ctx.catalog.waivers.values())
+    waivers: dict[tuple[str, str], list[Waiver]] = {}
+    for waiver in ctx.catalog.waivers.values():
+        waivers.setdefault((waiver.rule, waiver.control), []).append(waiver)
     out: list[Finding] = []
     for finding in findings:
         matches = [
             w
-            for w in waivers
-            if w.rule == finding.rule
-            and w.control == finding.control
-            and (w.subject is None or w.subject == finding.subject)
+            for w in waivers.get((finding.rule, finding.control or ""), [])
+            if w.subject is None or w.subject == finding.subject
         ]
         governed = [
             w
@@ -171,4 +173,5 @@ def evaluate(
         not_assessed=tuple(_not_assessed(ctx)),
         rules=rules,
         controls=tuple(catalog.controls),
+        context=ctx,
     )

@@ -1,14 +1,18 @@
 """Account extracts (CSV): reading, hashing, and the list of extracts each system has.
 
-Small reads (one review's population) go through Python's csv module; catalog-wide
-questions over every row (who holds which duty) are answered by DuckDB straight from
-the files, so millions of rows are a join, not a Python loop.
+Rules never hold an extract's rows: they ask for its :class:`ExtractSummary` (row count,
+who is behind each account, accounts per type), computed for every extract of the
+catalog in one DuckDB scan (:mod:`.extractscan`), and look up the few rows a finding
+points at with :meth:`ExtractStore.find`. Python's ``csv`` module stays the reference:
+it reads any file DuckDB cannot read exactly, and it words every error.
 """
 
 from __future__ import annotations
 
 import csv
 import hashlib
+from collections import OrderedDict
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cached_property
@@ -16,9 +20,12 @@ from pathlib import Path
 
 from .diagnostics import Location
 from .errors import InputError
+from .extractscan import ExtractSummary, summarise
 from .model import EXTRACT_COLUMNS, AccountType, Catalog, Extract
 
 _TYPES = {t.value for t in AccountType}
+_TEXTS_KEPT = 8
+"""Plain extracts kept as text for :meth:`ExtractStore.find` (findings cluster by file)."""
 
 
 class ExtractError(InputError):
@@ -57,13 +64,73 @@ class FileCheck:
     """The path (or a link on it) leads outside the catalog folder, so it is not read."""
 
 
+@dataclass(frozen=True)
+class _Hashed:
+    sha256: str
+    plain: bool
+    """No quote, NUL or lone carriage return: one row per line, fields between commas."""
+
+
+def _hash_file(target: Path) -> _Hashed:
+    digest = hashlib.sha256()
+    special = carriage = crlf = 0
+    last = b""
+    with target.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+            special += block.count(b'"') + block.count(b"\0")
+            carriage += block.count(b"\r")
+            crlf += block.count(b"\r\n") + (last == b"\r" and block[:1] == b"\n")
+            last = block[-1:]
+    return _Hashed(digest.hexdigest(), special == 0 and carriage == crlf)
+
+
+def _summary_of(rows: list[AccessRow]) -> ExtractSummary:
+    holders: dict[str, str] = {}
+    by_type: dict[str, set[str]] = {}
+    for row in rows:
+        if row.person:
+            holders[row.account] = row.person
+        by_type.setdefault(row.account_type, set()).add(row.account)
+    return ExtractSummary(len(rows), holders, {t: frozenset(a) for t, a in by_type.items()})
+
+
+def _matches(row: AccessRow, wanted: dict[str, str]) -> bool:
+    return all(getattr(row, name) == value for name, value in wanted.items())
+
+
+def _search(text: str, needle: str, wanted: dict[str, str], first: bool) -> list[AccessRow]:
+    """Rows of a plain extract's text that contain ``needle`` and match ``wanted``."""
+    out: list[AccessRow] = []
+    line, counted = 1, 0
+    position = text.find(needle)
+    while position >= 0:
+        start = text.rfind("\n", 0, position) + 1
+        end = text.find("\n", position)
+        end = len(text) if end < 0 else end
+        line += text.count("\n", counted, start)
+        counted = start
+        values = [v.strip() for v in text[start:end].split(",")]
+        if line > 1 and len(values) == len(EXTRACT_COLUMNS):
+            row = AccessRow(values[0], values[1], values[2], values[3], line)
+            if _matches(row, wanted):
+                out.append(row)
+                if first:
+                    break
+        position = text.find(needle, end)
+    return out
+
+
 class ExtractStore:
     """Reads and hashes the catalog's extract and evidence files, each at most once."""
 
     def __init__(self, catalog: Catalog) -> None:
         self.catalog = catalog
-        self._rows: dict[str, list[AccessRow]] = {}
         self._checks: dict[str, FileCheck] = {}
+        self._hashes: dict[str, _Hashed] = {}
+        self._summaries: dict[str, ExtractSummary] = {}
+        self._rows: dict[str, list[AccessRow]] = {}
+        self._texts: OrderedDict[str, str] = OrderedDict()
 
     def path(self, rel: str) -> Path | None:
         """The file on disk, or None when missing or outside the catalog."""
@@ -79,18 +146,83 @@ class ExtractStore:
                     exists=False, outside=self.catalog.resolve(rel) is None
                 )
             else:
-                digest = hashlib.sha256()
-                newlines = 0
-                with target.open("rb") as handle:
-                    for block in iter(lambda: handle.read(1 << 20), b""):
-                        digest.update(block)
-                        newlines += block.count(b"\n")
-                rows = len(self.rows(rel)) if rel.endswith(".csv") else None
-                self._checks[rel] = FileCheck(True, digest.hexdigest(), rows)
+                digest = self._hash(rel, target).sha256
+                rows = self.summary(rel).rows if rel.endswith(".csv") else None
+                self._checks[rel] = FileCheck(True, digest, rows)
         return self._checks[rel]
 
+    def _hash(self, rel: str, target: Path) -> _Hashed:
+        if rel not in self._hashes:
+            self._hashes[rel] = _hash_file(target)
+        return self._hashes[rel]
+
+    def summary(self, rel: str) -> ExtractSummary:
+        """Row count, holders and accounts per type of an extract CSV; raises
+        :class:`ExtractError` (with file and line) for a malformed one.
+
+        The first call summarises every extract the catalog names, in one scan."""
+        if rel not in self._summaries:
+            known = {e.file for extracts in self.by_system.values() for e in extracts}
+            self._summarise(sorted(known) if rel in known else [rel])
+        return self._summaries[rel]
+
+    def _summarise(self, rels: list[str]) -> None:
+        paths = {rel: path for rel in rels if (path := self.path(rel)) is not None}
+        with ThreadPoolExecutor() as pool:  # hashlib releases the GIL
+            hashed = dict(zip(paths, pool.map(_hash_file, paths.values()), strict=True))
+        for rel, result in hashed.items():
+            self._hashes.setdefault(rel, result)
+        plain = {rel: path for rel, path in paths.items() if self._hashes[rel].plain}
+        for rel, path in plain.items():
+            self._check_header(rel, path)
+        found = summarise(plain)
+        for rel in rels:
+            summary = found.get(rel)
+            if summary is None or not set(summary.by_type) <= _TYPES:
+                summary = _summary_of(self.rows(rel))  # exact, and words any error
+            self._summaries[rel] = summary
+
+    def _check_header(self, rel: str, target: Path) -> None:
+        with target.open(encoding="utf-8-sig", errors="replace", newline="") as handle:
+            header = next(csv.reader(handle), None)
+        if header is None or tuple(h.strip() for h in header) != EXTRACT_COLUMNS:
+            self.rows(rel)  # raises the header error
+
+    def find(
+        self,
+        rel: str,
+        *,
+        account: str | None = None,
+        person: str | None = None,
+        entitlement: str | None = None,
+        first: bool = False,
+    ) -> list[AccessRow]:
+        """Rows of an extract with the given (stripped) values, in file order (only the
+        first with ``first``). A plain extract is searched as text instead of parsed."""
+        wanted = {
+            k: v
+            for k, v in (("account", account), ("person", person), ("entitlement", entitlement))
+            if v is not None
+        }
+        needle = next((v for v in wanted.values() if v.strip()), None)
+        target = self.path(rel)
+        if needle is None or target is None or not self._hash(rel, target).plain:
+            found = [r for r in self.rows(rel) if _matches(r, wanted)]
+            return found[:1] if first else found
+        self.summary(rel)  # a malformed extract is an error, never an empty search
+        return _search(self._text(rel, target), needle, wanted, first)
+
+    def _text(self, rel: str, target: Path) -> str:
+        if rel not in self._texts:
+            self._texts[rel] = target.read_text(encoding="utf-8-sig")
+            if len(self._texts) > _TEXTS_KEPT:
+                self._texts.popitem(last=False)
+        self._texts.move_to_end(rel)
+        return self._texts[rel]
+
     def rows(self, rel: str) -> list[AccessRow]:
-        """Every row of an extract CSV; raises :class:`ExtractError` with file:line."""
+        """Every row of an extract CSV, read by Python's ``csv`` module (the reference
+        reader, for files that are not plain); raises :class:`ExtractError` with file:line."""
         if rel not in self._rows:
             target = self.path(rel)
             self._rows[rel] = [] if target is None else self._read(target, rel)

@@ -291,7 +291,12 @@ class CatalogViews:
         self.catalog = catalog
         self.evaluation = evaluation
         self.coverage = coverage or compute_coverage(catalog, evaluation)
-        self.ctx = Context(catalog, evaluation.as_of)
+        shared = evaluation.context  # what evaluation derived (hashes, access) is reused
+        self.ctx = (
+            shared
+            if shared is not None and shared.catalog is catalog
+            else Context(catalog, evaluation.as_of)
+        )
         self.as_of = evaluation.as_of
 
     # -- small helpers -------------------------------------------------------------
@@ -362,6 +367,30 @@ class CatalogViews:
         return tuple(self.finding(f) for f in ordered)
 
     @cached_property
+    def _findings_by_control(self) -> dict[str | None, list[FindingView]]:
+        by_control: dict[str | None, list[FindingView]] = {}
+        for finding in self.findings:
+            by_control.setdefault(finding.control, []).append(finding)
+        return by_control
+
+    @cached_property
+    def _open_index(self) -> tuple[dict[str, list[int]], dict[str, list[int]]]:
+        """Open findings (positions in :attr:`findings`) by control, and by subject and every
+        part of a subject after a colon (``REV-2026Q1:j.doe`` is also under ``j.doe``)."""
+        by_control: dict[str, list[int]] = {}
+        by_subject: dict[str, list[int]] = {}
+        for number, finding in enumerate(self.findings):
+            if not finding.open:
+                continue
+            if finding.control:
+                by_control.setdefault(finding.control, []).append(number)
+            subject = finding.subject
+            keys = {subject} | {subject[i + 1 :] for i, c in enumerate(subject) if c == ":"}
+            for key in keys:
+                by_subject.setdefault(key, []).append(number)
+        return by_control, by_subject
+
+    @cached_property
     def rules(self) -> tuple[RuleView, ...]:
         open_counts = Counter(f.rule for f in self.evaluation.open)
         waived = Counter(f.rule for f in self.evaluation.waived)
@@ -382,7 +411,7 @@ class CatalogViews:
 
     def control(self, control: Control) -> ControlView:
         period = self.catalog.settings.period
-        findings = [f for f in self.findings if f.control == control.id]
+        findings = self._findings_by_control.get(control.id, [])
         open_findings = tuple(f for f in findings if f.open)
         owner_entry = control.owner_on(self.as_of)
         notes = tuple(n for n in self.evaluation.not_assessed if n.startswith(f"{control.id}:"))
@@ -538,9 +567,8 @@ class CatalogViews:
         subjects = {review.id} | {f"{review.id}:{i.account}" for i in items}
         related = sum(
             1
-            for f in self.evaluation.open
-            if f.control == review.control
-            and (f.subject in subjects or f.subject.startswith(f"{review.id}:"))
+            for f in self._findings_by_control.get(review.control, [])
+            if f.open and (f.subject in subjects or f.subject.startswith(f"{review.id}:"))
         )
         return ReviewView(
             id=review.id,
@@ -676,16 +704,11 @@ class CatalogViews:
             view = self.person(person_id)
             assert view is not None
             owned = held.get("owns", set())
-            related = tuple(
-                f
-                for f in self.findings
-                if f.open
-                and (
-                    f.control in owned
-                    or f.subject == person_id
-                    or f.subject.endswith(f":{person_id}")
-                )
-            )
+            by_control, by_subject = self._open_index
+            numbers = set(by_subject.get(person_id, ()))
+            for control_id in owned:
+                numbers.update(by_control.get(control_id, ()))
+            related = tuple(self.findings[n] for n in sorted(numbers))
             out.append(
                 PersonRolesView(
                     person=view,
@@ -711,6 +734,10 @@ class CatalogViews:
 
     @cached_property
     def systems(self) -> tuple[SystemView, ...]:
+        by_system: dict[str, list[FindingView]] = {}
+        for finding in self.findings:
+            if finding.open:
+                by_system.setdefault(finding.subject.split(":")[0], []).append(finding)
         out = []
         for system in self.catalog.systems.values():
             current = self.ctx.current_extract(system.id)
@@ -738,9 +765,7 @@ class CatalogViews:
                     current_extract_at=current.extracted_at.isoformat()
                     if current and current.extracted_at
                     else "",
-                    findings=tuple(
-                        f for f in self.findings if f.open and f.subject.split(":")[0] == system.id
-                    ),
+                    findings=tuple(by_system.get(system.id, ())),
                     source=self.source(system.loc("id")),
                 )
             )
@@ -767,14 +792,12 @@ class CatalogViews:
             for rs in self.catalog.rulesets.values()
             for duty in rs.duties
         )
-        held = self.ctx.access.holdings
-        people = sorted({p for p, _rs, _d in held})
+        held: dict[str, set[tuple[str, str]]] = {}
+        for person, ruleset, duty in self.ctx.access.holdings:
+            held.setdefault(person, set()).add((ruleset, duty))
         matrix = tuple(
-            (
-                self.person(p),
-                tuple((rs, d) in {(r, x) for q, r, x in held if q == p} for rs, d, _ in duties),
-            )  # type: ignore[misc]
-            for p in people
+            (self.person(p), tuple((rs, d) in held[p] for rs, d, _ in duties))  # type: ignore[misc]
+            for p in sorted(held)
         )
         return SodView(duties=duties, matrix=matrix, conflicts=rows)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -39,8 +40,16 @@ class Catalog:
 
     def reviews_of(self, control_id: str) -> list[Review]:
         """Reviews of a control, oldest period first."""
-        found = [r for r in self.reviews.values() if r.control == control_id]
-        return sorted(found, key=lambda r: (r.period.start, r.period.end, r.id))
+        return list(self._reviews_by_control.get(control_id, ()))
+
+    @cached_property
+    def _reviews_by_control(self) -> dict[str, list[Review]]:
+        by_control: dict[str, list[Review]] = {}
+        for review in self.reviews.values():
+            by_control.setdefault(review.control, []).append(review)
+        for reviews in by_control.values():
+            reviews.sort(key=lambda r: (r.period.start, r.period.end, r.id))
+        return by_control
 
     def owner_on(self, control_id: str, day: date) -> Person | None:
         """Who owned control ``control_id`` on ``day`` (None when nobody is on record)."""

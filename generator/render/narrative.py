@@ -181,10 +181,20 @@ class Narrative:
         return data
 
     @cached_property
+    def digest(self) -> str:
+        """sha256 of every input shown or attached (the key of its cached PDF)."""
+        text = json.dumps(self.data(), sort_keys=True, default=str, ensure_ascii=False)
+        return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+    @property
     def version(self) -> str:
         """Document version: a short hash of every input shown or attached."""
-        text = json.dumps(self.data(), sort_keys=True, default=str, ensure_ascii=False)
-        return hashlib.sha256(text.encode("utf-8")).hexdigest()[:12]
+        return self.digest[:12]
+
+    @property
+    def weight(self) -> int:
+        """Rough rendering cost (the review items dominate), to start the largest first."""
+        return 50 + sum(len(r.items) for r in self.reviews) + len(self.manifest)
 
     def manifest_json(self) -> bytes:
         """The attached evidence manifest (also what ``verify`` re-hashes)."""

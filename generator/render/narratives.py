@@ -8,12 +8,13 @@ process, so the private key never leaves it) -> cache and ``out_dir/<ID>.pdf``.
 
 from __future__ import annotations
 
+import json
 import multiprocessing
 import os
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import Path
 
@@ -26,7 +27,7 @@ from .env import make_environment
 from .narrative import MANIFEST_NAME, Narrative, build_narratives
 from .pdf import AttachmentData, NarrativeError, PdfJob, RenderedPdf, document_date, render_pdf
 from .pdf import template_dirs as pdf_template_dirs
-from .pdfcache import PdfCache, cache_key
+from .pdfcache import PdfCache, batch_key, cache_key
 from .site import slug
 
 Progress = Callable[[str], None]
@@ -137,18 +138,19 @@ def default_jobs() -> int:
         return os.cpu_count() or 1
 
 
-def _rendered(todo: list[PdfJob], jobs: int) -> Iterator[RenderedPdf]:
-    """Unsigned PDFs as they are ready: in this process for one job, else in a process pool
-    (spawned, so no lock or thread of this process is inherited)."""
-    if jobs <= 1 or len(todo) <= 1:
-        yield from map(render_pdf, todo)
+def _rendered(jobs: Iterable[PdfJob], workers: int, count: int) -> Iterator[RenderedPdf]:
+    """Unsigned PDFs as they are ready: in this process for one worker, else in a process
+    pool (spawned, so no lock or thread of this process is inherited). Each job goes to the
+    pool as soon as it is made, so the workers start while the next HTML is rendered."""
+    if workers <= 1 or count <= 1:
+        yield from map(render_pdf, jobs)
         return
     context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=min(jobs, len(todo)), mp_context=context) as pool:
-        futures: dict[Future[RenderedPdf], str] = {
-            pool.submit(render_pdf, j): j.control for j in todo
-        }
+    with ProcessPoolExecutor(max_workers=min(workers, count), mp_context=context) as pool:
+        futures: dict[Future[RenderedPdf], str] = {}
         try:
+            for job in jobs:
+                futures[pool.submit(render_pdf, job)] = job.control
             for future in as_completed(futures):
                 try:
                     yield future.result()
@@ -204,33 +206,24 @@ def render_narratives(
     usual ``if __name__ == "__main__":`` guard; the ``controlbook`` entry point has it.
     """
     started = time.perf_counter()
-    jobs = jobs or default_jobs()
+    workers = jobs or default_jobs()
     out_dir.mkdir(parents=True, exist_ok=True)
     env = pdf_environment(templates)
     created = document_date(views.as_of)
     dirs = pdf_template_dirs(templates)
     allowed = (*(str(d) for d in dirs), str(views.catalog.root.resolve()))
-    signer_id = f"{signer.info.fingerprint}|{signer.info.level}|{signer.info.timestamp_url}"
+    signer_id = json.dumps(asdict(signer.info), sort_keys=True)
+    batch = batch_key(created, tuple(str(d) for d in dirs), signer_id)
     cache = PdfCache(cache_dir)
     narratives = build_narratives(views, controls)
     _check_file_names([n.control.id for n in narratives])
     total = len(narratives)
     results: dict[str, NarrativeResult] = {}
-    todo: list[PdfJob] = []
+    todo: list[Narrative] = []
     keys: dict[str, str] = {}
-    versions: dict[str, str] = {}
     for narrative in narratives:
         control = narrative.control.id
-        job = PdfJob(
-            control=control,
-            html=render_html(narrative, signer.info, env, created),
-            base_url=dirs[0].as_uri() + "/",
-            created=created,
-            attachments=attachments_of(narrative),
-            allowed_roots=allowed,
-        )
-        key = cache_key(job, tuple(str(d) for d in dirs), signer_id)
-        versions[control] = narrative.version
+        key = cache_key(narrative.digest, batch)
         target = out_dir / f"{slug(control)}.pdf"
         hit = cache.get(slug(control), key)
         if hit is not None:
@@ -239,9 +232,22 @@ def render_narratives(
             progress(f"narrative {len(results)}/{total} {control}: unchanged")
             continue
         keys[control] = key
-        todo.append(job)
+        todo.append(narrative)
+    todo.sort(key=lambda n: (-n.weight, n.control.id))  # largest first: the workers end together
+    versions = {n.control.id: n.version for n in todo}
+    jobs = (
+        PdfJob(
+            control=n.control.id,
+            html=render_html(n, signer.info, env, created),
+            base_url=dirs[0].as_uri() + "/",
+            created=created,
+            attachments=attachments_of(n),
+            allowed_roots=allowed,
+        )
+        for n in todo
+    )
     organisation = views.catalog.settings.organisation
-    for pdf in _rendered(todo, jobs):
+    for pdf in _rendered(jobs, workers, len(todo)):
         signed = signer.sign(
             pdf.data, reason=f"Control narrative {pdf.control}", location=organisation
         )
@@ -253,7 +259,7 @@ def render_narratives(
         )
         progress(f"narrative {len(results)}/{total} {pdf.control}: rendered and signed")
     ordered = tuple(results[n.control.id] for n in narratives)
-    return NarrativeBatch(ordered, signer.info, time.perf_counter() - started, jobs)
+    return NarrativeBatch(ordered, signer.info, time.perf_counter() - started, workers)
 
 
 __all__ = [

@@ -1,10 +1,11 @@
 """Content-addressed cache of signed narratives, so that an unchanged control is not rendered
 and signed again.
 
-The key of a narrative hashes everything its bytes depend on: the HTML (view model and
-templates, CSS included), the attachments, the creation date, the template folders, the
-rendering and signing code, the library versions and the signer's certificate. One entry is
-kept per control; writing a new one removes the old.
+The key of a narrative hashes everything its bytes depend on: its view model (everything
+shown or attached, the control's YAML by hash), the creation date, the template folders
+(templates and CSS), the code that turns the view model into HTML, attachments and a PDF,
+the library versions and the signer. The HTML itself is not needed, so a cache hit costs
+no template rendering. One entry is kept per control; writing a new one removes the old.
 """
 
 from __future__ import annotations
@@ -13,14 +14,16 @@ import hashlib
 import json
 import os
 from dataclasses import dataclass
+from datetime import datetime
 from functools import cache
 from importlib import metadata
 from pathlib import Path
 
 from .. import __version__
-from .pdf import PdfJob
 
 LIBRARIES = (
+    "jinja2",
+    "markupsafe",
     "weasyprint",
     "pydyf",
     "tinycss2",
@@ -31,8 +34,14 @@ LIBRARIES = (
     "cryptography",
     "asn1crypto",
 )
-CODE = ("render/pdf.py", "sign.py")
-"""Modules (relative to ``generator/``) whose changes change the bytes of a narrative."""
+CODE = (
+    "render/env.py",
+    "render/narrative.py",
+    "render/narratives.py",
+    "render/pdf.py",
+    "sign.py",
+)
+"""Modules (relative to ``generator/``) that turn a view model into the narrative's bytes."""
 
 
 @dataclass(frozen=True)
@@ -72,19 +81,21 @@ def _folder_digest(folders: tuple[str, ...]) -> str:
     return _sha(json.dumps(entries).encode())
 
 
-def cache_key(job: PdfJob, template_dirs: tuple[str, ...], signer: str) -> str:
-    """The key of the signed PDF of ``job``; ``signer`` identifies the key and signature level."""
+def batch_key(created: datetime, template_dirs: tuple[str, ...], signer: str) -> str:
+    """What every narrative of one batch shares in its key (the template files are read once):
+    ``signer`` identifies the certificate, the signature level and what the cover says."""
     parts = {
-        "html": _sha(job.html.encode("utf-8")),
-        "created": job.created.isoformat(),
-        "attachments": [
-            [a.name, a.mime, a.description, a.relationship, _sha(a.data)] for a in job.attachments
-        ],
+        "created": created.isoformat(),
         "templates": _folder_digest(template_dirs),
         "environment": _environment(),
         "signer": signer,
     }
     return _sha(json.dumps(parts, sort_keys=True).encode())
+
+
+def cache_key(content: str, batch: str) -> str:
+    """The key of one signed narrative: ``content`` is the digest of its view model."""
+    return _sha(f"{batch}|{content}".encode())
 
 
 def _write_atomic(path: Path, data: bytes) -> None:

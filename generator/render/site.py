@@ -176,6 +176,13 @@ def render_pages(
     return pages
 
 
+NAV_GROUP = 100
+"""Most pages listed side by side in the navigation. MkDocs Material writes the visible
+navigation into every page, so a section of n pages costs n x n; a longer section is
+split into groups of this size, and only the current page's group is expanded
+(``navigation.prune``), which keeps the build linear in the number of pages."""
+
+
 def navigation(pages: list[Page]) -> list[NavItem]:
     """The site navigation: sections mirror the page families.
 
@@ -188,7 +195,18 @@ def navigation(pages: list[Page]) -> list[NavItem]:
         children = [
             p for p in pages if p.path.startswith(prefix) and not p.path.endswith("index.md")
         ]
-        return {title: [f"{prefix}index.md", *({c.title: c.path} for c in children)]}
+        entries: list[NavItem] = [{c.title: c.path} for c in children]
+        if len(children) > NAV_GROUP:
+            groups = [children[i : i + NAV_GROUP] for i in range(0, len(children), NAV_GROUP)]
+            entries = [
+                {
+                    f"All {len(children)}": [
+                        {f"{g[0].title} to {g[-1].title}": [{c.title: c.path} for c in g]}
+                        for g in groups
+                    ]
+                }
+            ]
+        return {title: [f"{prefix}index.md", *entries]}
 
     return [
         {"Dashboard": "index.md"},

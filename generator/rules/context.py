@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from functools import cached_property
 
 from ..access import AccessIndex
-from ..extracts import AccessRow, ExtractStore, SystemExtract
+from ..extracts import ExtractStore, ExtractSummary, SystemExtract
 from ..model import AccountType, Catalog, Control, Period, Population, Review, Settings
 
 
@@ -76,8 +76,8 @@ class Context:
             population.system if population else None
         )
 
-    def review_rows(self, review: Review) -> list[AccessRow] | None:
-        """The rows of the review's population extract, or None when not readable."""
+    def review_extract(self, review: Review) -> ExtractSummary | None:
+        """The summary of the review's population extract, or None when not readable."""
         evidence = review.evidence
         if (
             evidence is None
@@ -85,22 +85,30 @@ class Context:
             or not self.extracts.check(evidence.file).exists
         ):
             return None
-        return self.extracts.rows(evidence.file)
+        return self.extracts.summary(evidence.file)
 
-    def accounts_people(self, review: Review) -> dict[str, str]:
+    def accounts_people(self, review: Review) -> Mapping[str, str]:
         """Account -> person behind it, from the review's extract."""
-        return {r.account: r.person for r in self.review_rows(review) or [] if r.person}
+        summary = self.review_extract(review)
+        return summary.holders if summary else {}
 
     def current_extract(self, system: str) -> SystemExtract | None:
         return self.extracts.latest(system, end_of(self.as_of))
 
+    @cached_property
+    def _covering(self) -> dict[tuple[str, AccountType], list[Control]]:
+        covering: dict[tuple[str, AccountType], list[Control]] = {}
+        for control in self.catalog.controls.values():
+            kinds = {
+                (p.system, t) for p in control.populations if p.system for t in p.account_types
+            }
+            for key in kinds:
+                covering.setdefault(key, []).append(control)
+        return covering
+
     def controls_covering(self, system: str, account_type: AccountType) -> list[Control]:
         """Controls with a named population of ``account_type`` accounts on ``system``."""
-        return [
-            c
-            for c in self.catalog.controls.values()
-            if any(p.system == system and account_type in p.account_types for p in c.populations)
-        ]
+        return list(self._covering.get((system, account_type), []))
 
     def control_for_system(self, system: str, account_type: AccountType) -> str | None:
         """The control a system-level finding belongs to (first covering control by ID)."""

@@ -28,10 +28,8 @@ def leaver_access(ctx: Context) -> Iterator[Gap]:
     """
     for leaver in ctx.access.leavers(ctx.as_of):
         control = ctx.control_for_system(leaver.system, AccountType.EMPLOYEE)
-        line = next(
-            (r.line for r in ctx.extracts.rows(leaver.file) if r.person == leaver.person),
-            0,
-        )
+        rows = ctx.extracts.find(leaver.file, person=leaver.person, first=True)
+        line = rows[0].line if rows else 0
         yield Gap(
             control,
             f"{leaver.person}:{leaver.system}",

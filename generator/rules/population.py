@@ -79,7 +79,7 @@ def uncovered_account_types(ctx: Context) -> Iterator[Gap]:
         kinds = set(system.account_types)
         current = ctx.current_extract(system.id)
         if current and ctx.extracts.check(current.file).exists:
-            kinds |= {AccountType(r.account_type) for r in ctx.extracts.rows(current.file)}
+            kinds |= {AccountType(t) for t in ctx.extracts.summary(current.file).by_type}
         reviewing = sorted(
             c.id
             for c in ctx.catalog.controls.values()
@@ -128,24 +128,22 @@ def incomplete_population(ctx: Context) -> Iterator[Gap]:
                 f"population evidence of {review.id} lacks {', '.join(missing)}",
                 review.loc("evidence"),
             )
-        rows = ctx.review_rows(review)
+        extract = ctx.review_extract(review)
         population = ctx.population_of(review)
-        if rows is None or population is None:
+        if extract is None or population is None or evidence.file is None:
             continue
         kinds = {str(t) for t in population.account_types}
         whole = {i.account for i in review.items if i.entitlement is None}
         pairs = {(i.account, i.entitlement) for i in review.items}
-        unreviewed = sorted(
-            {
-                r.account
-                for r in rows
-                if r.account_type in kinds
-                and r.account not in whole
-                and (r.account, r.entitlement) not in pairs
-            }
-        )
+        in_scope = set().union(*(extract.by_type.get(kind, ()) for kind in kinds)) - whole
+        unreviewed = in_scope - {a for a, _e in pairs}
+        for account in in_scope - unreviewed:  # decided entitlement by entitlement
+            rows = ctx.extracts.find(evidence.file, account=account)
+            if any(r.account_type in kinds and (account, r.entitlement) not in pairs for r in rows):
+                unreviewed.add(account)
         if unreviewed:
-            shown = ", ".join(unreviewed[:5]) + (" ..." if len(unreviewed) > 5 else "")
+            names = sorted(unreviewed)
+            shown = ", ".join(names[:5]) + (" ..." if len(names) > 5 else "")
             yield Gap(
                 review.control,
                 review.id,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import timedelta
 
+from ..extracts import AccessRow
 from ..findings import Gap
 from ..model import Decision, Severity
 from .base import rule
@@ -63,12 +64,7 @@ def unremediated_revoke(ctx: Context) -> Iterator[Gap]:
                     continue
                 if not ctx.extracts.check(extract.file).exists:
                     continue
-                still = [
-                    r
-                    for r in ctx.extracts.rows(extract.file)
-                    if r.account == item.account
-                    and (item.entitlement is None or r.entitlement == item.entitlement)
-                ]
+                still = _still_held(ctx, extract.file, item.account, item.entitlement)
                 if still:
                     yield Gap(
                         review.control,
@@ -78,6 +74,13 @@ def unremediated_revoke(ctx: Context) -> Iterator[Gap]:
                         item.loc("decision"),
                     )
                     break
+
+
+def _still_held(ctx: Context, rel: str, account: str, entitlement: str | None) -> list[AccessRow]:
+    """The first row of ``rel`` that still grants the revoked access (none: removed)."""
+    if entitlement is None and account not in ctx.extracts.summary(rel).accounts:
+        return []
+    return ctx.extracts.find(rel, account=account, entitlement=entitlement, first=True)
 
 
 RULES = (unremediated_revoke,)

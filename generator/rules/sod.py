@@ -98,9 +98,8 @@ def _conflict_location(ctx: Context, ruleset: str, duties: tuple[str, str]) -> L
 
 
 def _line_of(ctx: Context, rel: str, account: str, entitlement: str) -> Location:
-    for row in ctx.extracts.rows(rel):
-        if row.account == account and row.entitlement == entitlement:
-            return Location(ctx.catalog.display_path(rel), row.line, 1)
+    for row in ctx.extracts.find(rel, account=account, entitlement=entitlement, first=True):
+        return Location(ctx.catalog.display_path(rel), row.line, 1)
     return Location(ctx.catalog.display_path(rel))
 
 

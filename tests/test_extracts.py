@@ -1,0 +1,87 @@
+"""The fast extract summaries (DuckDB) and text search agree with Python's ``csv`` reader.
+
+Rules ask :class:`ExtractStore` for summaries and for the rows a finding points at; the
+rows read by the ``csv`` module are the reference for both, whatever the file looks like.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from generator.extracts import ExtractError, ExtractStore
+from tests.conftest import CatalogDir
+
+REL = "extracts/app-2026-03-31.csv"
+HEADER = "account,person,account_type,entitlement"
+
+CASES = {
+    "plain": f"{HEADER}\nskim,s.kim,employee,AP\nskim,s.kim,employee,GL\nsvc,,service,API\n",
+    "padded": f"{HEADER}\n skim , s.kim ,employee\t,AP \n\tsvc,,service,API\n",
+    "unicode": f"{HEADER}\n\u00a0skim\u2003,s.kim\u00a0,employee,Zahlläufe\nélan,é.x,employee,X\n",
+    "crlf": f"{HEADER}\r\nskim,s.kim,employee,AP\r\nsvc,,service,API\r\n",
+    "bom": f"\ufeff{HEADER}\nskim,s.kim,employee,AP\n",
+    "blank lines": f"{HEADER}\n\nskim,s.kim,employee,AP\n\n\nsvc,,service,API\n\n",
+    "no final newline": f"{HEADER}\nskim,s.kim,employee,AP\nsvc,,service,API",
+    "quoted": f'{HEADER}\n"skim","s.kim",employee,"AP, all"\n"multi\nline",x,service,Y\n',
+    "lone CR": f"{HEADER}\rskim,s.kim,employee,AP\rsvc,,service,API\r",
+    "two people": f"{HEADER}\nskim,s.kim,employee,AP\nskim,j.doe,employee,GL\nskim,,employee,X\n",
+    "header only": f"{HEADER}\n",
+}
+
+
+def _store(starter: CatalogDir, text: str) -> ExtractStore:
+    (starter.path / REL).write_bytes(text.encode("utf-8"))
+    return ExtractStore(starter.load())
+
+
+@pytest.mark.parametrize("text", CASES.values(), ids=CASES.keys())
+def test_summary_matches_the_csv_reader(starter: CatalogDir, text: str) -> None:
+    store = _store(starter, text)
+    summary = store.summary(REL)
+    rows = store.rows(REL)
+    assert summary.rows == len(rows) == store.check(REL).rows
+    holders: dict[str, str] = {}
+    for row in rows:
+        if row.person:
+            holders[row.account] = row.person
+    assert summary.holders == holders
+    assert summary.by_type == {
+        kind: frozenset(r.account for r in rows if r.account_type == kind)
+        for kind in {r.account_type for r in rows}
+    }
+
+
+@pytest.mark.parametrize("text", CASES.values(), ids=CASES.keys())
+def test_find_matches_the_csv_reader(starter: CatalogDir, text: str) -> None:
+    store = _store(starter, text)
+    rows = store.rows(REL)
+    queries = [{"account": r.account} for r in rows] + [
+        {"person": r.person, "entitlement": r.entitlement} for r in rows
+    ]
+    queries += [{"account": "nobody"}, {"account": "skim", "entitlement": "nothing"}]
+    for query in queries:
+        expected = [r for r in rows if all(getattr(r, k) == v for k, v in query.items())]
+        assert store.find(REL, **query) == expected, query
+        assert store.find(REL, **query, first=True) == expected[:1], query
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (f"{HEADER}\nskim,s.kim,employee\n", ":2:1: expected 4 fields, got 3"),
+        (f"{HEADER}\nskim,s.kim,employee,AP\n \n", ":3:1: expected 4 fields, got 1"),
+        (f"{HEADER}\nskim,s.kim,robot,AP\n", ":2:1: unknown account_type 'robot'"),
+        ("account,person,type,entitlement\n", ":1:1: extract header must be"),
+        (f"{HEADER}\nskim,s.kim,employee,{'x' * 140_000}\n", "unreadable CSV (field larger"),
+    ],
+    ids=["ragged", "blank-ish line", "unknown type", "header", "huge field"],
+)
+def test_malformed_extracts_raise_the_reader_error(
+    starter: CatalogDir, text: str, message: str
+) -> None:
+    store = _store(starter, text)
+    with pytest.raises(ExtractError, match="^" + str(starter.path / REL).replace(".", r"\.")):
+        store.summary(REL)
+    with pytest.raises(ExtractError) as raised:
+        store.summary(REL)
+    assert message in str(raised.value)

@@ -11,6 +11,7 @@ import os
 import types
 import typing
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,7 @@ from pydantic import BaseModel, ValidationError
 from .diagnostics import Diagnostic, Level, Location, did_you_mean, format_key
 from .errors import CatalogInvalid, InputError, YamlError
 from .model import FILE_KINDS, Catalog, Record
+from .model.base import nested_fields
 from .yamlsrc import Path_, SourceMap, parse_yaml
 
 MAX_FILE_BYTES = 20 * 1024 * 1024
@@ -71,8 +73,12 @@ class _FileReport:
 
     def __init__(self, display: str, text: str = "") -> None:
         self.display = display
-        self.lines = text.splitlines()
+        self.text = text
         self.items: list[Diagnostic] = []
+
+    @cached_property
+    def lines(self) -> list[str]:
+        return self.text.splitlines()
 
     def add(self, level: Level, line: int, column: int, message: str, key: str = "") -> None:
         source = self.lines[line - 1] if 0 < line <= len(self.lines) else ""
@@ -176,6 +182,7 @@ def _validate(
                 report.add(Level.ERROR, mark.line, mark.column, _friendly(error), key)
         if len(unknown) != len(problems):
             return None
+        marks.materialise()  # positions are read from ``data``, which changes now
         for error in unknown:  # drop the unknown keys and validate again
             target: Any = data
             *parents, last = error["loc"]
@@ -189,7 +196,7 @@ def attach_sources(obj: Any, file: str, path: Path_, marks: SourceMap) -> None:
     """Tell every record in ``obj`` which file and key path it was read from."""
     if isinstance(obj, Record):
         obj.attach_source(file, path, marks)
-        for name in type(obj).model_fields:
+        for name in nested_fields(type(obj)):
             attach_sources(getattr(obj, name), file, (*path, name), marks)
     elif isinstance(obj, list):
         for index, item in enumerate(obj):
@@ -212,7 +219,7 @@ def read_file(path: Path, rel: str, display: str) -> FileOutcome:
     text = _decode(raw, report)
     if text is None:
         return FileOutcome(None, report.items, None)
-    report.lines = text.splitlines()
+    report.text = text
     try:
         doc = parse_yaml(text)
     except YamlError as exc:

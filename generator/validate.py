@@ -32,7 +32,7 @@ from .model import (
     SystemsFile,
     WaiversFile,
 )
-from .model.base import ref_kind
+from .model.base import nested_fields, reference_fields
 
 
 class _Collector:
@@ -70,7 +70,7 @@ def _index(
 def _walk(obj: Any) -> Iterator[Record]:
     if isinstance(obj, Record):
         yield obj
-        for name in type(obj).model_fields:
+        for name in nested_fields(type(obj)):
             yield from _walk(getattr(obj, name))
     elif isinstance(obj, list):
         for item in obj:
@@ -97,10 +97,9 @@ def _check_references(catalog: Catalog, out: _Collector, salvaged: dict[str, set
         list(catalog.waivers.values()),
     ]
     for record in _walk(roots):
-        for name, field in type(record).model_fields.items():
-            kind = ref_kind(field.annotation, field.metadata)
+        for name, kind in reference_fields(type(record)):
             value = getattr(record, name)
-            if kind is None or value is None:
+            if value is None:
                 continue
             values = value if isinstance(value, list) else [value]
             for index, ref in enumerate(values):

@@ -8,7 +8,9 @@ the work an alias bomb can cause. Nothing here ever constructs arbitrary objects
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import re
+from array import array
+from dataclasses import dataclass
 from typing import Any
 
 import yaml
@@ -27,6 +29,8 @@ MAX_NODES = 1_000_000
 """Upper bound on values built from one file: refuses alias bombs early."""
 MAX_DEPTH = 100
 """Upper bound on nesting: refuses pathological documents before recursion does."""
+_COMPOSE_SAFE_DEPTH = 1000
+"""Nesting the C composer handles without risk (it overflows at some ten thousand)."""
 
 _SCALAR_TAGS = {
     "tag:yaml.org,2002:null",
@@ -48,22 +52,65 @@ class Mark:
     column: int
 
 
-@dataclass
 class SourceMap:
-    """Positions of the values (and mapping keys) of one document, by key path."""
+    """Positions of the values (and mapping keys) of one document, by key path.
 
-    values: dict[Path_, Mark] = field(default_factory=dict)
-    keys: dict[Path_, Mark] = field(default_factory=dict)
+    The parser records every position in document order, packed two integers per
+    position; the lookup tables by key path are only built when a position is first
+    asked for (most documents are never asked), by walking the values in that same
+    order. Call :meth:`materialise` before changing the document's values.
+    """
+
+    __slots__ = ("_data", "_keys", "_packed", "_values")
+
+    def __init__(self, data: Any = None, packed: array[int] | None = None) -> None:
+        self._data = data
+        self._packed = packed if packed is not None else array("I")
+        self._values: dict[Path_, Mark] | None = None
+        self._keys: dict[Path_, Mark] | None = None
+
+    def materialise(self) -> None:
+        """Build the lookup tables (once)."""
+        if self._values is not None:
+            return
+        values: dict[Path_, Mark] = {}
+        keys: dict[Path_, Mark] = {}
+        marks = iter(self._packed)
+
+        def walk(value: Any, path: Path_) -> None:
+            values.setdefault(path, Mark(next(marks), next(marks)))
+            if isinstance(value, dict):
+                for key, item in value.items():
+                    child = (*path, key)
+                    keys[child] = Mark(next(marks), next(marks))
+                    walk(item, child)
+            elif isinstance(value, list):
+                for index, item in enumerate(value):
+                    walk(item, (*path, index))
+
+        if self._packed:
+            walk(self._data, ())
+        self._values, self._keys = values, keys
 
     def value(self, path: Path_) -> Mark:
         """The mark of the value at ``path``, or of its nearest recorded ancestor."""
-        while path not in self.values and path:
+        self.materialise()
+        assert self._values is not None
+        while path not in self._values and path:
             path = path[:-1]
-        return self.values.get(path, Mark(1, 1))
+        return self._values.get(path, Mark(1, 1))
 
     def key(self, path: Path_) -> Mark:
         """The mark of the key that introduces ``path`` (falls back to the value)."""
-        return self.keys.get(path) or self.value(path)
+        self.materialise()
+        assert self._keys is not None
+        return self._keys.get(path) or self.value(path)
+
+    def __getstate__(self) -> tuple[Any, array[int]]:
+        return self._data, self._packed
+
+    def __setstate__(self, state: tuple[Any, array[int]]) -> None:
+        self.__init__(*state)  # type: ignore[misc]
 
 
 @dataclass
@@ -76,13 +123,26 @@ def _mark(node: yaml.Node) -> Mark:
     return Mark(node.start_mark.line + 1, node.start_mark.column + 1)
 
 
-class _Builder:
-    def __init__(self) -> None:
-        self.marks = SourceMap()
-        self.count = 0
-        self._scalars = yaml.constructor.SafeConstructor()
+_STR_TAG = "tag:yaml.org,2002:str"
+_PREFIX = re.compile(r"^[ ?-]*", re.MULTILINE)
 
-    def build(self, node: yaml.Node, path: Path_) -> Any:
+
+class _Builder:
+    """Nodes -> plain values, recording positions in document order (see :class:`SourceMap`)."""
+
+    def __init__(self) -> None:
+        self.packed: array[int] = array("I")
+        self.count = 0
+        self.path: list[str | int] = []
+        self._scalars = yaml.constructor.SafeConstructor()
+        self._construct = self._scalars.yaml_constructors
+
+    def _record(self, node: yaml.Node) -> None:
+        mark = node.start_mark
+        self.packed.append(mark.line + 1)
+        self.packed.append(mark.column + 1)
+
+    def build(self, node: yaml.Node) -> Any:
         self.count += 1
         if self.count > MAX_NODES:
             raise YamlError(
@@ -90,32 +150,46 @@ class _Builder:
                 "(recursive or exponential aliases?)",
                 _mark(node),
             )
-        if len(path) > MAX_DEPTH:
+        if len(self.path) > MAX_DEPTH:
             raise YamlError(f"nesting deeper than {MAX_DEPTH} levels", _mark(node))
-        self.marks.values.setdefault(path, _mark(node))
+        self._record(node)
+        if isinstance(node, yaml.ScalarNode):
+            return self._scalar(node)
         if isinstance(node, yaml.MappingNode):
-            return self._mapping(node, path)
-        if isinstance(node, yaml.SequenceNode):
-            if node.tag != _SEQ_TAG:
-                raise YamlError(f"unsupported tag {node.tag!r}", _mark(node))
-            return [self.build(item, (*path, i)) for i, item in enumerate(node.value)]
-        if node.tag not in _SCALAR_TAGS:
+            return self._mapping(node)
+        if node.tag != _SEQ_TAG:
+            raise YamlError(f"unsupported tag {node.tag!r}", _mark(node))
+        out = []
+        path = self.path
+        for index, item in enumerate(node.value):
+            path.append(index)
+            out.append(self.build(item))
+            path.pop()
+        return out
+
+    def _scalar(self, node: yaml.ScalarNode) -> Any:
+        tag = node.tag
+        if tag == _STR_TAG:
+            return node.value
+        if tag not in _SCALAR_TAGS:
             raise YamlError(
-                f"unsupported tag {node.tag!r}: only plain YAML values are allowed",
-                _mark(node),
+                f"unsupported tag {tag!r}: only plain YAML values are allowed", _mark(node)
             )
         try:
-            return self._scalars.construct_object(node)
+            return self._construct[tag](self._scalars, node)
         except (yaml.constructor.ConstructorError, ValueError) as exc:
-            what = "date" if node.tag.endswith("timestamp") else "value"
+            what = "date" if tag.endswith("timestamp") else "value"
+            path = tuple(self.path)
             where = f"{format_key(path)}: " if path else ""
             message = f"{where}{node.value!r} is not a valid {what} ({exc})"
             raise YamlError(message, _mark(node)) from None
 
-    def _mapping(self, node: yaml.MappingNode, path: Path_) -> dict[str, Any]:
+    def _mapping(self, node: yaml.MappingNode) -> dict[str, Any]:
         if node.tag != _MAP_TAG:
             raise YamlError(f"unsupported tag {node.tag!r}", _mark(node))
         out: dict[str, Any] = {}
+        seen: dict[str, yaml.Node] = {}
+        path = self.path
         for key_node, value_node in node.value:
             if key_node.tag == "tag:yaml.org,2002:merge":
                 raise YamlError("merge keys ('<<') are not supported", _mark(key_node))
@@ -124,13 +198,16 @@ class _Builder:
                     "a key must be a plain word, not a list or mapping", _mark(key_node)
                 )
             key = str(key_node.value)
-            if key in out:
-                first = self.marks.keys[(*path, key)]
+            if key in seen:
+                first = _mark(seen[key])
                 raise YamlError(
                     f"duplicate key '{key}' (first defined at line {first.line})", _mark(key_node)
                 )
-            self.marks.keys[(*path, key)] = _mark(key_node)
-            out[key] = self.build(value_node, (*path, key))
+            seen[key] = key_node
+            self._record(key_node)
+            path.append(key)
+            out[key] = self.build(value_node)
+            path.pop()
         return out
 
 
@@ -141,12 +218,28 @@ def _char_at(text: str, mark: Mark) -> str:
     return ""
 
 
+def _may_nest_deeper_than(text: str, levels: int) -> bool:
+    """False when ``text`` certainly nests at most ``levels`` collections deep.
+
+    A flow collection opens with a bracket. A block collection opens in a line's prefix
+    of spaces and ``-``/``?`` indicators, or as the one mapping after it; one nested in
+    another starts at a greater column, except a sequence under a mapping key, which may
+    share it. So the depth is at most the brackets plus twice the longest prefix (+ 2).
+    """
+    prefix = max(map(len, _PREFIX.findall(text)), default=0)
+    return text.count("[") + text.count("{") + 2 * (prefix + 2) > levels
+
+
 def _check_depth(text: str) -> None:
     """Refuse deep nesting from the event stream, before the (recursive) composer sees it.
 
     libyaml's composer recurses per level and overflows the C stack on documents
-    nested some ten thousand levels deep; the event parser does not recurse.
+    nested some ten thousand levels deep; the event parser does not recurse. The event
+    pass costs about half a parse, so it only runs on a text that could nest that deep;
+    :class:`_Builder` enforces :data:`MAX_DEPTH` on the others.
     """
+    if not _may_nest_deeper_than(text, _COMPOSE_SAFE_DEPTH):
+        return
     depth = 0
     for event in yaml.parse(text, Loader=_Loader):
         if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
@@ -189,5 +282,5 @@ def parse_yaml(text: str) -> YamlDocument:
     if node is None:
         raise YamlError("the file is empty", Mark(1, 1))
     builder = _Builder()
-    data = builder.build(node, ())
-    return YamlDocument(data, builder.marks)
+    data = builder.build(node)
+    return YamlDocument(data, SourceMap(data, builder.packed))

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -15,7 +16,7 @@ from generator.diagnostics import Level
 from generator.errors import YamlError
 from generator.loader import read_file
 from generator.model import FILE_KINDS
-from generator.yamlsrc import parse_yaml
+from generator.yamlsrc import Mark, _may_nest_deeper_than, parse_yaml
 
 YAML_ALPHABET = st.sampled_from(
     [*"abcxyz019 :-[]{},&*!|>'\"#%@`?\t\n\r\\<=.", "kind", "people", "\u00e9", "\ufeff"]
@@ -88,3 +89,36 @@ def test_arbitrary_bytes_never_escape_as_an_exception(data: bytes) -> None:
         path.write_bytes(data)
         outcome = read_file(path, "x.yaml", "x.yaml")
         assert outcome.file is not None or outcome.diagnostics
+
+
+def _depth(node: yaml.Node) -> int:
+    if isinstance(node, yaml.MappingNode):
+        return 1 + max((_depth(v) for _k, v in node.value), default=0)
+    if isinstance(node, yaml.SequenceNode):
+        return 1 + max((_depth(v) for v in node.value), default=0)
+    return 0
+
+
+@settings(max_examples=300, deadline=None)
+@given(documents, st.sampled_from([None, True, False]), st.integers(2, 6))
+def test_the_nesting_bound_that_skips_the_depth_pass_never_underestimates(
+    document: object, flow: bool | None, indent: int
+) -> None:
+    text = yaml.safe_dump(document, default_flow_style=flow, indent=indent)
+    node = yaml.compose(text, Loader=yaml.SafeLoader)
+    depth = _depth(node) if node is not None else 0
+    assert depth == 0 or _may_nest_deeper_than(text, depth - 1), "the bound is below the depth"
+
+
+def test_deep_block_nesting_is_refused_without_crashing_the_parser() -> None:
+    text = "".join(f"{' ' * (2 * i)}- \n" for i in range(20_000)) + "x\n"
+    with pytest.raises(YamlError, match="nesting deeper than 100 levels"):
+        parse_yaml(text)
+
+
+def test_positions_are_found_after_a_lazy_walk_of_the_document() -> None:
+    document = parse_yaml("kind: people\npeople:\n  - id: a\n    name: [x, {y: 1}]\n")
+    assert document.marks.key(("people",)).line == 2
+    assert document.marks.value(("people", 0, "name", 1, "y")) == Mark(4, 19)
+    assert document.marks.key(("people", 0, "name")) == Mark(4, 5)
+    assert document.marks.value(("people", 9)) == document.marks.value(("people",))

@@ -2,6 +2,7 @@
 
 from datetime import UTC, date, datetime
 from enum import StrEnum
+from functools import cache
 from pathlib import PurePosixPath
 from typing import Annotated, Any, get_args, get_origin
 
@@ -134,3 +135,23 @@ def ref_kind(annotation: Any, metadata: list[Any] | None = None) -> str | None:
     elif origin is Annotated:
         return ref_kind(get_args(annotation)[0])
     return None
+
+
+def _holds_record(annotation: Any) -> bool:
+    """Whether a value of this annotation can be (or contain) a :class:`Record`."""
+    if isinstance(annotation, type) and issubclass(annotation, Record):
+        return True
+    return any(_holds_record(arg) for arg in get_args(annotation))
+
+
+@cache
+def nested_fields(cls: type[Record]) -> tuple[str, ...]:
+    """The fields of ``cls`` that can hold records (a record, or a list of them)."""
+    return tuple(n for n, f in cls.model_fields.items() if _holds_record(f.annotation))
+
+
+@cache
+def reference_fields(cls: type[Record]) -> tuple[tuple[str, str], ...]:
+    """``(field, kind)`` of every field of ``cls`` that refers to another record."""
+    found = ((n, ref_kind(f.annotation, f.metadata)) for n, f in cls.model_fields.items())
+    return tuple((name, kind) for name, kind in found if kind)

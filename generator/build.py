@@ -5,7 +5,6 @@ Nothing under the output folder changes until every stage has succeeded.
 
 from __future__ import annotations
 
-import os
 import shutil
 import tempfile
 import time
@@ -13,8 +12,10 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+from .cachedir import cache_root
 from .evaluate import Evaluation, evaluate
 from .loader import load_catalog
+from .parsecache import parse_cache
 from .render.narratives import NarrativeBatch, render_narratives
 from .render.site import Progress, build_site_into, output_lock, staging_dir, swap_in
 from .sign import load_signer
@@ -27,8 +28,7 @@ DEFAULT_CONFIG = ROOT / "mkdocs.yml"
 def pdf_cache() -> Path:
     """Where signed narratives are cached by content hash (``$CONTROLBOOK_CACHE_DIR/pdf``,
     else ``.cache/controlbook/pdf`` in the project): a one-control change re-renders one PDF."""
-    base = os.environ.get("CONTROLBOOK_CACHE_DIR")
-    return (Path(base) if base else ROOT / ".cache" / "controlbook") / "pdf"
+    return cache_root() / "pdf"
 
 
 @dataclass(frozen=True)
@@ -55,7 +55,7 @@ def build(
     """Build the site for ``catalog_path`` into ``out``; the previous output survives any failure."""
     started = time.perf_counter()
     progress("loading and validating the catalog")
-    catalog = load_catalog(catalog_path, strict=strict)
+    catalog = load_catalog(catalog_path, strict=strict, cache=parse_cache())
     progress("evaluating rules")
     evaluation = evaluate(catalog, as_of)
     views = CatalogViews(catalog, evaluation)

@@ -79,8 +79,9 @@ def main() -> None:
 def validate(catalog: Path, strict: bool) -> None:
     """Load and validate a catalog; report every error and warning (exit 0 or 2)."""
     from .loader import load_catalog
+    from .parsecache import parse_cache
 
-    loaded = load_catalog(catalog, strict=strict)
+    loaded = load_catalog(catalog, strict=strict, cache=parse_cache())
     _print_diagnostics(loaded.warnings)
     counts = (
         f"{len(loaded.controls)} controls, {len(loaded.reviews)} reviews, "
@@ -146,9 +147,10 @@ def check(
     from .evaluate import evaluate
     from .loader import load_catalog
     from .model import Severity
+    from .parsecache import parse_cache
     from .report import csvout, jsonout, sarif, text
 
-    loaded = load_catalog(catalog, strict=strict)
+    loaded = load_catalog(catalog, strict=strict, cache=parse_cache())
     _print_diagnostics(loaded.warnings)
     threshold = Severity(fail_on.lower()) if fail_on else loaded.settings.fail_on
     evaluation = evaluate(loaded, as_of)
@@ -272,11 +274,12 @@ def pdf(
     from .build import ROOT, pdf_cache
     from .evaluate import evaluate
     from .loader import load_catalog
+    from .parsecache import parse_cache
     from .render.narratives import render_narratives
     from .sign import load_signer
     from .views import CatalogViews
 
-    loaded = load_catalog(catalog)
+    loaded = load_catalog(catalog, cache=parse_cache())
     views = CatalogViews(loaded, evaluate(loaded, as_of))
     signer = load_signer(loaded.settings, loaded.root, forbidden=(ROOT,))
     console = _progress_console()
@@ -374,9 +377,10 @@ def coverage(catalog: Path, as_of: date | None, fmt: str) -> None:
     from .coverage import compute
     from .evaluate import evaluate
     from .loader import load_catalog
+    from .parsecache import parse_cache
     from .report import coverage as render
 
-    loaded = load_catalog(catalog)
+    loaded = load_catalog(catalog, cache=parse_cache())
     result = compute(loaded, evaluate(loaded, as_of))
     renderer = {"text": render.render_text, "json": render.render_json, "csv": render.render_csv}
     click.echo(renderer[fmt](result), nl=False)

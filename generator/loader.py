@@ -21,6 +21,7 @@ from .diagnostics import Diagnostic, Level, Location, did_you_mean, format_key
 from .errors import CatalogInvalid, InputError, YamlError
 from .model import FILE_KINDS, Catalog, Record
 from .model.base import nested_fields
+from .parsecache import ParseCache
 from .yamlsrc import Path_, SourceMap, parse_yaml
 
 MAX_FILE_BYTES = 20 * 1024 * 1024
@@ -203,7 +204,7 @@ def attach_sources(obj: Any, file: str, path: Path_, marks: SourceMap) -> None:
             attach_sources(item, file, (*path, index), marks)
 
 
-def read_file(path: Path, rel: str, display: str) -> FileOutcome:
+def read_file(path: Path, rel: str, display: str, cache: ParseCache | None = None) -> FileOutcome:
     """Read and validate one catalog file. Never raises for bad content."""
     report = _FileReport(display)
     try:
@@ -221,7 +222,7 @@ def read_file(path: Path, rel: str, display: str) -> FileOutcome:
         return FileOutcome(None, report.items, None)
     report.text = text
     try:
-        doc = parse_yaml(text)
+        doc = cache.parse(text) if cache else parse_yaml(text)
     except YamlError as exc:
         report.add(Level.ERROR, exc.mark.line, exc.mark.column, exc.message)
         return FileOutcome(None, report.items, None)
@@ -260,7 +261,9 @@ def _display_root(root: Path) -> str:
     return root.as_posix().rstrip("/") or "/"
 
 
-def read_catalog_files(root: Path, display_root: str | None = None) -> list[FileOutcome]:
+def read_catalog_files(
+    root: Path, display_root: str | None = None, cache: ParseCache | None = None
+) -> list[FileOutcome]:
     """Read every YAML file of a catalog folder, in path order.
 
     Files are shown under ``display_root`` (default: ``root`` as the user named it).
@@ -284,12 +287,16 @@ def read_catalog_files(root: Path, display_root: str | None = None) -> list[File
             message = "is a link to a file outside the catalog folder; it is not read"
             outcomes.append(FileOutcome(None, [Diagnostic(Level.ERROR, where, message)], None))
             continue
-        outcomes.append(read_file(path, rel, display))
+        outcomes.append(read_file(path, rel, display, cache))
     return outcomes
 
 
 def load_catalog(
-    root: str | Path, *, strict: bool = False, display_root: str | None = None
+    root: str | Path,
+    *,
+    strict: bool = False,
+    display_root: str | None = None,
+    cache: ParseCache | None = None,
 ) -> Catalog:
     """Load, validate and index the catalog in ``root``.
 
@@ -297,13 +304,14 @@ def load_catalog(
     wrong (with ``strict``, warnings count as errors). On success the warnings are
     kept on ``Catalog.warnings``. ``display_root`` is how the folder is shown in
     locations and messages (default: ``root`` as given), e.g. the repository path
-    of a catalog read from a temporary checkout of a git revision.
+    of a catalog read from a temporary checkout of a git revision. With ``cache``,
+    files whose text was parsed before are not parsed again.
     """
     from .validate import assemble  # cross-file checks need every file first
 
     root = Path(root)
     display_root = display_root or _display_root(root)
-    outcomes = read_catalog_files(root, display_root)
+    outcomes = read_catalog_files(root, display_root, cache)
     files = [o.file for o in outcomes if o.file is not None]
     diagnostics = [d for o in outcomes for d in o.diagnostics]
     salvaged: dict[str, set[str]] | None = {}

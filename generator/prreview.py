@@ -21,6 +21,7 @@ from .findings import Finding
 from .gitsource import GitError, checkout, default_base, repo_root, resolve_commit
 from .loader import load_catalog
 from .model import Catalog, Severity, Weakening
+from .parsecache import parse_cache
 
 WORKTREE = "."
 """How the working tree is named in place of a HEAD revision."""
@@ -178,7 +179,7 @@ def _load_base(
     """BASE loaded and evaluated, or why it could not be."""
     try:
         root = stack.enter_context(checkout(repo, commit, path))
-        catalog = load_catalog(root, display_root=path)
+        catalog = load_catalog(root, display_root=path, cache=parse_cache())
         return catalog, evaluate(catalog, day)
     except CatalogInvalid as exc:
         errors = tuple(d for d in exc.diagnostics if d.level == "error")
@@ -215,7 +216,7 @@ def review_change(
             if head_commit is None
             else stack.enter_context(checkout(repo, head_commit, path))
         )
-        head_catalog = load_catalog(head_root, display_root=path)
+        head_catalog = load_catalog(head_root, display_root=path, cache=parse_cache())
         day = as_of or head_catalog.settings.as_of or date.today()
         head_evaluation = evaluate(head_catalog, day)
         loaded = _load_base(stack, repo, base_commit, path, day)

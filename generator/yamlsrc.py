@@ -69,6 +69,11 @@ class SourceMap:
         self._values: dict[Path_, Mark] | None = None
         self._keys: dict[Path_, Mark] | None = None
 
+    @property
+    def packed(self) -> array[int]:
+        """Line and column of every value and key, in document order."""
+        return self._packed
+
     def materialise(self) -> None:
         """Build the lookup tables (once)."""
         if self._values is not None:

@@ -183,7 +183,7 @@ def _validate(
                 report.add(Level.ERROR, mark.line, mark.column, _friendly(error), key)
         if len(unknown) != len(problems):
             return None
-        marks.materialise()  # positions are read from ``data``, which changes now
+        marks.detach()  # positions are found by walking ``data``, which changes now
         for error in unknown:  # drop the unknown keys and validate again
             target: Any = data
             *parents, last = error["loc"]

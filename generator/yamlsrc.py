@@ -8,6 +8,7 @@ the work an alias bomb can cause. Nothing here ever constructs arbitrary objects
 
 from __future__ import annotations
 
+import copy
 import re
 from array import array
 from dataclasses import dataclass
@@ -56,66 +57,99 @@ class SourceMap:
     """Positions of the values (and mapping keys) of one document, by key path.
 
     The parser records every position in document order, packed two integers per
-    position; the lookup tables by key path are only built when a position is first
-    asked for (most documents are never asked), by walking the values in that same
-    order. Call :meth:`materialise` before changing the document's values.
+    position (a value, then for a mapping each key followed by its value). A lookup
+    walks the values to the position's index; the size of every collection on the way
+    is worked out once, so most documents (never asked) cost no walk at all. Call
+    :meth:`detach` before changing the document's values.
     """
 
-    __slots__ = ("_data", "_keys", "_packed", "_values")
+    __slots__ = ("_data", "_layouts", "_packed")
 
     def __init__(self, data: Any = None, packed: array[int] | None = None) -> None:
         self._data = data
         self._packed = packed if packed is not None else array("I")
-        self._values: dict[Path_, Mark] | None = None
-        self._keys: dict[Path_, Mark] | None = None
+        self._layouts: dict[int, tuple[Any, int]] = {}
 
     @property
     def packed(self) -> array[int]:
         """Line and column of every value and key, in document order."""
         return self._packed
 
-    def materialise(self) -> None:
-        """Build the lookup tables (once)."""
-        if self._values is not None:
-            return
-        values: dict[Path_, Mark] = {}
-        keys: dict[Path_, Mark] = {}
-        marks = iter(self._packed)
+    def detach(self) -> None:
+        """Keep the positions right while the caller changes the values (copies them)."""
+        self._data = copy.deepcopy(self._data)
+        self._layouts.clear()
 
-        def walk(value: Any, path: Path_) -> None:
-            values.setdefault(path, Mark(next(marks), next(marks)))
-            if isinstance(value, dict):
-                for key, item in value.items():
-                    child = (*path, key)
-                    keys[child] = Mark(next(marks), next(marks))
-                    walk(item, child)
-            elif isinstance(value, list):
-                for index, item in enumerate(value):
-                    walk(item, (*path, index))
+    def _layout(self, value: Any) -> tuple[Any, int]:
+        """(offset of each child's value from ``value``'s own, total positions) of a
+        collection; offsets are a dict for a mapping and a list for a sequence."""
+        found = self._layouts.get(id(value))
+        if found is not None:
+            return found
+        at = 1
+        offsets: Any
+        if isinstance(value, dict):
+            offsets = {}
+            for key, item in value.items():
+                offsets[key] = at + 1
+                at += 1 + self._size(item)
+        else:
+            offsets = []
+            for item in value:
+                offsets.append(at)
+                at += self._size(item)
+        self._layouts[id(value)] = found = (offsets, at)
+        return found
 
-        if self._packed:
-            walk(self._data, ())
-        self._values, self._keys = values, keys
+    def _size(self, value: Any) -> int:
+        return self._layout(value)[1] if isinstance(value, (dict, list)) else 1
+
+    def _find(self, path: Path_) -> tuple[int, bool]:
+        """Index of the value at ``path`` (or its nearest ancestor), and whether the
+        whole path was found."""
+        index, value = 0, self._data
+        for part in path:
+            if not _has(value, part):
+                return index, False
+            index += self._layout(value)[0][part]
+            value = value[part]
+        return index, True
+
+    def _at(self, index: int) -> Mark:
+        if 2 * index + 1 >= len(self._packed):
+            return Mark(1, 1)
+        return Mark(self._packed[2 * index], self._packed[2 * index + 1])
 
     def value(self, path: Path_) -> Mark:
         """The mark of the value at ``path``, or of its nearest recorded ancestor."""
-        self.materialise()
-        assert self._values is not None
-        while path not in self._values and path:
-            path = path[:-1]
-        return self._values.get(path, Mark(1, 1))
+        return self._at(self._find(path)[0])
 
     def key(self, path: Path_) -> Mark:
         """The mark of the key that introduces ``path`` (falls back to the value)."""
-        self.materialise()
-        assert self._keys is not None
-        return self._keys.get(path) or self.value(path)
+        index, found = self._find(path)
+        if found and path and isinstance(self._parent(path), dict):
+            return self._at(index - 1)
+        return self._at(index)
+
+    def _parent(self, path: Path_) -> Any:
+        value = self._data
+        for part in path[:-1]:
+            value = value[part]
+        return value
 
     def __getstate__(self) -> tuple[Any, array[int]]:
         return self._data, self._packed
 
     def __setstate__(self, state: tuple[Any, array[int]]) -> None:
         self.__init__(*state)  # type: ignore[misc]
+
+
+def _has(value: Any, part: str | int) -> bool:
+    if isinstance(value, dict):
+        return part in value
+    if isinstance(value, list) and isinstance(part, int) and not isinstance(part, bool):
+        return 0 <= part < len(value)
+    return False
 
 
 @dataclass

@@ -5,9 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import date
 
-from ..diagnostics import Location
 from ..findings import Gap
-from ..model import Review, Severity
+from ..model import Record, Review, Severity
 from .base import rule
 from .context import Context
 
@@ -48,12 +47,13 @@ def incomplete_decision(ctx: Context) -> Iterator[Gap]:
                 )
 
 
-def _referenced_files(review: Review) -> Iterator[tuple[str, str | None, int | None, Location]]:
+def _referenced_files(review: Review) -> Iterator[tuple[str, str | None, int | None, Record]]:
+    """(file, sha256, rows, the record naming it) of every file a review relies on."""
     evidence = review.evidence
     if evidence is not None and evidence.file:
-        yield evidence.file, evidence.sha256, evidence.records, evidence.loc("file")
+        yield evidence.file, evidence.sha256, evidence.records, evidence
     for attachment in review.attachments:
-        yield attachment.file, attachment.sha256, None, attachment.loc("file")
+        yield attachment.file, attachment.sha256, None, attachment
 
 
 @rule(
@@ -76,7 +76,7 @@ def changed_evidence(ctx: Context) -> Iterator[Gap]:
     seen: set[str] = set()
 
     def check(
-        control: str | None, rel: str, sha: str | None, rows: int | None, where: Location
+        control: str | None, rel: str, sha: str | None, rows: int | None, record: Record
     ) -> Iterator[Gap]:
         actual = ctx.extracts.check(rel)
         if actual.outside:
@@ -84,30 +84,33 @@ def changed_evidence(ctx: Context) -> Iterator[Gap]:
                 control,
                 rel,
                 f"evidence file {rel} leads outside the catalog folder (a link?) and was not read",
-                where,
+                record.loc("file"),
             )
         elif not actual.exists:
-            yield Gap(control, rel, f"evidence file {rel} is missing", where)
+            yield Gap(control, rel, f"evidence file {rel} is missing", record.loc("file"))
         elif sha and actual.sha256 != sha:
             yield Gap(
                 control,
                 rel,
                 f"{rel} has changed since it was recorded (sha256 {actual.sha256[:12]}... != {sha[:12]}...)",
-                where,
+                record.loc("file"),
             )
         elif rows is not None and actual.rows is not None and actual.rows != rows:
-            yield Gap(control, rel, f"{rel} has {actual.rows} rows, {rows} were recorded", where)
+            yield Gap(
+                control,
+                rel,
+                f"{rel} has {actual.rows} rows, {rows} were recorded",
+                record.loc("file"),
+            )
 
     for review in ctx.catalog.reviews.values():
-        for rel, sha, rows, where in _referenced_files(review):
+        for rel, sha, rows, record in _referenced_files(review):
             seen.add(rel)
-            yield from check(review.control, rel, sha, rows, where)
+            yield from check(review.control, rel, sha, rows, record)
     for system in ctx.catalog.systems.values():
         for extract in system.extracts:
             if extract.file and extract.file not in seen:
-                yield from check(
-                    None, extract.file, extract.sha256, extract.records, extract.loc("file")
-                )
+                yield from check(None, extract.file, extract.sha256, extract.records, extract)
 
 
 def _years_after(day: date, years: int) -> date:

@@ -6,7 +6,7 @@ VENV := .venv/bin
 PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help setup build check test lint format schema docs lock clean
+.PHONY: help setup build check test bench bench-small lint format schema docs lock clean
 
 help: ## List the commands
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -21,6 +21,16 @@ build: setup ## Validate, evaluate and build the example catalog into site/ (CAT
 test: ## Run the whole test suite (installs what it needs first)
 	@scripts/bootstrap.sh --test
 	$(VENV)/python -m pytest -n auto $(PYTEST_ARGS)
+
+BENCH_WORK ?= build/bench
+
+bench: setup ## Benchmark at full size (1,000 controls, 5M entitlement rows; about 30 min)
+	$(VENV)/python -m benchmarks.run --work $(BENCH_WORK)/full --incremental-without-pdfs \
+		--json $(BENCH_WORK)/full/figures.json
+
+bench-small: setup ## Benchmark at 100 controls (about 3 min), full build with narratives
+	$(VENV)/python -m benchmarks.run --work $(BENCH_WORK)/small --controls 100 --people 2000 \
+		--systems 20 --accounts 4000 --entitlement-rows 40000 --json $(BENCH_WORK)/small/figures.json
 
 lint: setup ## ruff lint and format check
 	$(VENV)/ruff check generator tests $(wildcard benchmarks)

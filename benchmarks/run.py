@@ -1,0 +1,191 @@
+"""Time every stage of Controlbook on a synthetic catalog, next to the bare tools' figures.
+
+    python -m benchmarks.run --work /tmp/cb-bench                      # full size
+    python -m benchmarks.run --work /tmp/cb-bench --controls 100 --people 2000 \\
+        --systems 20 --accounts 4000 --entitlement-rows 40000          # small
+    python -m benchmarks.run --work /tmp/cb-bench --catalog DIR --json figures.json
+
+The catalog is generated into ``WORK/catalog`` (reused when it is there with the same
+size), unless ``--catalog`` names one. Everything else a run writes (sites, PDFs, the
+development signer, the PDF cache) stays under ``WORK``. Memory is the peak resident set
+size of this process during each stage (see :mod:`benchmarks.measure`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
+
+from tabulate import tabulate
+
+from .make_catalog import generate
+from .measure import Stage
+from .synthetic.spec import Spec
+
+TARGETS = {
+    "load + validate + evaluate (warm)": ("< 30 s", lambda v: v < 30),
+    "load + validate + evaluate (cold)": ("< 30 s", lambda v: v < 30),
+    "peak memory, load to evaluate (MB)": ("< 4096", lambda v: v < 4096),
+    "SoD conflicts: ours / DuckDB SQL": ("<= 2", lambda v: v <= 2),
+    "PDF per document: ours (1 process) / WeasyPrint": ("<= 1.15", lambda v: v <= 1.15),
+    "PDF: 1 process / process pool (speed-up)": (">= 1.7", lambda v: v >= 1.7),
+    "site: our build / mkdocs build": ("<= 1.3", lambda v: v <= 1.3),
+    "site: full size / half size": ("<= 2.2", lambda v: v <= 2.2),
+    "rebuild after one control / full build": ("< 0.05", lambda v: v < 0.05),
+}
+
+
+@dataclass(frozen=True)
+class Figure:
+    """A compared figure: ``value`` is a ratio (or seconds / MB) checked against a target."""
+
+    name: str
+    ours: float | None
+    baseline: float | None
+    value: float
+
+    @property
+    def target(self) -> str:
+        return TARGETS[self.name][0]
+
+    @property
+    def met(self) -> bool:
+        return bool(TARGETS[self.name][1](self.value))
+
+
+@dataclass
+class Report:
+    stages: list[Stage]
+    figures: list[Figure]
+    facts: dict[str, object]
+
+    def add(self, stage: Stage) -> None:
+        self.stages.append(stage)
+        print(f"  {stage.name}: {stage.seconds:.2f} s, peak {stage.peak_mb:.0f} MB", flush=True)
+
+    def table(self) -> str:
+        stages = tabulate(
+            [
+                (s.name, f"{s.seconds:.2f}", f"{s.peak_mb:.0f}", f"{s.children_mb:.0f}", s.note)
+                for s in self.stages
+            ],
+            headers=("stage", "seconds", "peak MB", "children MB", "note"),
+        )
+        figures = tabulate(
+            [
+                (
+                    f.name,
+                    "" if f.ours is None else f"{f.ours:.2f}",
+                    "" if f.baseline is None else f"{f.baseline:.2f}",
+                    f"{f.value:.3f}",
+                    f.target,
+                    "met" if f.met else "MISSED",
+                )
+                for f in self.figures
+            ],
+            headers=("figure", "ours", "baseline", "value", "target", ""),
+        )
+        facts = "\n".join(f"{k}: {v}" for k, v in self.facts.items())
+        return f"{facts}\n\n{stages}\n\n{figures}"
+
+    def as_json(self) -> str:
+        data = {
+            "facts": self.facts,
+            "stages": [asdict(s) for s in self.stages],
+            "figures": [{**asdict(f), "target": f.target, "met": f.met} for f in self.figures],
+        }
+        return json.dumps(data, indent=2, default=str)
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--work", type=Path, required=True, help="folder for everything written")
+    parser.add_argument("--catalog", type=Path, help="an existing catalog instead of generating")
+    parser.add_argument("--controls", type=int, default=1000)
+    parser.add_argument("--people", type=int, default=50_000)
+    parser.add_argument("--systems", type=int, default=200)
+    parser.add_argument("--accounts", type=int, default=200_000)
+    parser.add_argument("--entitlement-rows", type=int, default=5_000_000)
+    parser.add_argument("--reviews-per-control", type=int, default=4)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--pdf-sample", type=int, default=20, help="narratives rendered for PDFs")
+    parser.add_argument("--jobs", type=int, default=None, help="PDF worker processes")
+    parser.add_argument("--skip-site", action="store_true")
+    parser.add_argument("--skip-linearity", action="store_true", help="no half-size site build")
+    parser.add_argument("--skip-pdf", action="store_true")
+    parser.add_argument("--skip-incremental", action="store_true")
+    parser.add_argument(
+        "--incremental-without-pdfs",
+        action="store_true",
+        help="full build and rebuild without narratives (quicker, not the real figure)",
+    )
+    parser.add_argument("--json", type=Path, help="also write the figures as JSON")
+    return parser.parse_args(argv)
+
+
+def _spec(args: argparse.Namespace) -> Spec:
+    return Spec(
+        args.controls,
+        args.people,
+        args.systems,
+        args.accounts,
+        args.entitlement_rows,
+        args.reviews_per_control,
+        args.seed,
+    )
+
+
+def _catalog(spec: Spec, folder: Path) -> Path:
+    """Generate ``spec`` into ``folder`` unless the same one is already there."""
+    stamp = folder / ".spec.json"
+    wanted = json.dumps(asdict(spec), sort_keys=True)
+    if not (stamp.is_file() and stamp.read_text() == wanted):
+        print(f"generating {folder} ...", flush=True)
+        generate(spec, folder)
+        stamp.write_text(wanted)
+    return folder
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    work = args.work.resolve()
+    work.mkdir(parents=True, exist_ok=True)
+    os.environ["CONTROLBOOK_DEV_SIGNER_DIR"] = str(work / "dev-signer")
+    os.environ["CONTROLBOOK_CACHE_DIR"] = str(work / "cache")
+    from . import stages  # imports the library after the environment is set
+
+    spec = _spec(args)
+    folder = args.catalog.resolve() if args.catalog else _catalog(spec, work / "catalog")
+    report = Report([], [], {"catalog": str(folder), "cores": len(os.sched_getaffinity(0))})
+    views = stages.evaluate_catalog(folder, work, report)
+    if not args.skip_site:
+        stages.site(views, work, report)
+        if not args.skip_linearity and not args.catalog:
+            half = replace(
+                spec,
+                controls=spec.controls // 2,
+                people=spec.people // 2,
+                systems=spec.systems // 2,
+                accounts=spec.accounts // 2,
+                entitlement_rows=spec.entitlement_rows // 2,
+            )
+            stages.site_linearity(_catalog(half, work / "catalog-half"), work, report)
+    if not args.skip_pdf:
+        stages.pdfs(views, work, report, sample=args.pdf_sample, jobs=args.jobs)
+    stages.sod(views, report)
+    del views
+    if not args.skip_incremental:
+        stages.incremental(folder, work, report, pdfs=not args.incremental_without_pdfs)
+    print()
+    print(report.table())
+    if args.json:
+        args.json.write_text(report.as_json() + "\n", encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":  # the PDF process pool spawns workers that import this module
+    sys.exit(main())

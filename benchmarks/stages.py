@@ -1,0 +1,282 @@
+"""The measured stages, each through the library's public functions, and their baselines."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from generator.build import DEFAULT_CONFIG, build
+from generator.evaluate import INTERNAL_ERROR, evaluate
+from generator.loader import load_catalog
+from generator.parsecache import ParseCache
+from generator.render.narrative import build_narratives, catalog_rel
+from generator.render.narratives import (
+    default_jobs,
+    pdf_environment,
+    render_html,
+    render_narratives,
+)
+from generator.render.pdf import document_date, template_dirs
+from generator.render.site import (
+    build_site_into,
+    epoch_of,
+    navigation,
+    render_pages,
+    site_environment,
+    write_docs,
+)
+from generator.rules import Context
+from generator.sign import load_signer
+from generator.views import CatalogViews
+
+from .baselines import mkdocs_alone, sod_sql, weasyprint_alone
+from .measure import Stage, measure
+
+if TYPE_CHECKING:
+    from .run import Report
+
+
+def evaluate_catalog(folder: Path, work: Path, report: Report) -> CatalogViews:
+    """Load + validate (with an empty parse cache, then a filled one), evaluate, views."""
+    from .run import Figure
+
+    cache_dir = _fresh(work / "cache" / "yaml")
+    _, cold = measure(
+        "load + validate (cold: parse every file)",
+        lambda: load_catalog(folder, cache=ParseCache(cache_dir)),
+    )
+    report.add(cold)
+    catalog, loading = measure(
+        "load + validate (warm: unchanged files not parsed)",
+        lambda: load_catalog(folder, cache=ParseCache(cache_dir)),
+    )
+    report.add(loading)
+    evaluation, evaluating = measure("evaluate (29 rules)", lambda: evaluate(catalog))
+    report.add(evaluating)
+    internal = [f for f in evaluation.findings if f.rule == INTERNAL_ERROR]
+    ctx = evaluation.context
+    assert ctx is not None
+    current = [e for s in catalog.systems if (e := ctx.current_extract(s))]
+    report.facts.update(
+        {
+            "controls": len(catalog.controls),
+            "people": len(catalog.people),
+            "systems": len(catalog.systems),
+            "reviews": len(catalog.reviews),
+            "review items": sum(len(r.items) for r in catalog.reviews.values()),
+            "extract files": sum(len(e) for e in ctx.extracts.by_system.values()),
+            "current entitlement rows": sum(ctx.extracts.check(e.file).rows or 0 for e in current),
+            "findings (open / waived)": f"{len(evaluation.open)} / {len(evaluation.waived)}",
+            "ERR-1 findings": len(internal),
+        }
+    )
+    report.figures += [
+        Figure(
+            "load + validate + evaluate (warm)",
+            None,
+            None,
+            loading.seconds + evaluating.seconds,
+        ),
+        Figure("load + validate + evaluate (cold)", None, None, cold.seconds + evaluating.seconds),
+        Figure(
+            "peak memory, load to evaluate (MB)",
+            None,
+            None,
+            max(cold.peak_mb, loading.peak_mb, evaluating.peak_mb),
+        ),
+    ]
+    views = CatalogViews(catalog, evaluation)
+    _, stage = measure("view models", lambda: _touch(views))
+    report.add(stage)
+    return views
+
+
+def _touch(views: CatalogViews) -> None:
+    """Compute every view the site shows."""
+    for name in ("controls", "findings", "rules", "people", "systems", "sod", "exceptions"):
+        getattr(views, name)
+    for name in ("break_glass", "nhis", "worst_controls", "unowned", "ownership_health"):
+        getattr(views, name)
+
+
+def site(views: CatalogViews, work: Path, report: Report) -> None:
+    """Jinja pages, our site build, and ``mkdocs build`` alone on the same pages."""
+    from .run import Figure
+
+    pages, stage = measure("site pages (Jinja)", lambda: render_pages(views, site_environment()))
+    report.add(stage)
+    people_pages = [
+        p for p in pages if p.path.startswith("people/") and p.path != "people/index.md"
+    ]
+    report.facts["site pages"] = len(pages)
+    report.facts["person pages (role holders only)"] = (
+        f"{len(people_pages)} of {len(views.catalog.people)} directory entries"
+    )
+    ours = _site_build(views, work / "site-ours", "site build: pages + MkDocs (ours)", report)
+    docs = _fresh(work / "site-baseline") / "docs"
+    write_docs(pages, docs)
+    epoch = epoch_of(views.evaluation.as_of)
+    nav = navigation(pages)
+    target = work / "site-baseline" / "site"
+    _, bare = measure(
+        "mkdocs build alone (subprocess)",
+        lambda: mkdocs_alone(DEFAULT_CONFIG, docs, target, nav, epoch),
+    )
+    report.add(bare)
+    report.facts["site seconds (full size)"] = round(ours, 2)
+    report.figures.append(
+        Figure("site: our build / mkdocs build", ours, bare.seconds, ours / bare.seconds)
+    )
+
+
+def _site_build(views: CatalogViews, target: Path, name: str, report: Report) -> float:
+    _fresh(target)
+    count, stage = measure(
+        name, lambda: build_site_into(views, target / "site", config_file=DEFAULT_CONFIG)
+    )
+    report.add(replace_note(stage, f"{count} pages"))
+    return stage.seconds
+
+
+def site_linearity(folder: Path, work: Path, report: Report) -> None:
+    """Our site build on a catalog of half the size."""
+    from .run import Figure
+
+    catalog = load_catalog(folder)
+    views = CatalogViews(catalog, evaluate(catalog))
+    half = _site_build(views, work / "site-half", "site build, half size (ours)", report)
+    full = float(report.facts["site seconds (full size)"])  # type: ignore[arg-type]
+    report.figures.append(Figure("site: full size / half size", full, half, full / half))
+
+
+def pdfs(views: CatalogViews, work: Path, report: Report, *, sample: int, jobs: int | None) -> None:
+    """A sample of narratives: one process, the pool, WeasyPrint alone, and signing."""
+    from .run import Figure
+
+    ids = [c.id for c in views.controls]
+    count = min(sample, len(ids))
+    chosen = [ids[i * len(ids) // count] for i in range(count)]
+    signer = load_signer(views.catalog.settings, views.catalog.root)
+    workers = jobs or default_jobs()
+
+    def render(out: str, processes: int) -> int:
+        batch = render_narratives(
+            views, _fresh(work / out), signer=signer, controls=chosen, jobs=processes
+        )
+        return sum(r.pages for r in batch.results)
+
+    pages, one = measure(f"PDF: {count} narratives, 1 process", lambda: render("pdf-1", 1))
+    report.add(replace_note(one, f"{pages} pages"))
+    _, pool = measure(
+        f"PDF: {count} narratives, {workers} processes", lambda: render("pdf-pool", workers)
+    )
+    report.add(pool)
+    html = _html_files(views, chosen, _fresh(work / "pdf-html"))
+    base_url = template_dirs()[0].as_uri() + "/"
+    outputs, alone = measure(
+        f"WeasyPrint alone: {count} HTML files, 1 process",
+        lambda: weasyprint_alone(html, base_url, _fresh(work / "pdf-weasyprint")),
+    )
+    report.add(alone)
+    documents = [p.read_bytes() for p in outputs]
+    _, signing = measure(
+        f"sign {count} PDFs",
+        lambda: [signer.sign(d, reason="benchmark", location="benchmark") for d in documents],
+    )
+    report.add(signing)
+    report.figures += [
+        Figure(
+            "PDF per document: ours (1 process) / WeasyPrint",
+            one.seconds / count,
+            alone.seconds / count,
+            one.seconds / alone.seconds,
+        ),
+        Figure(
+            "PDF: 1 process / process pool (speed-up)",
+            one.seconds,
+            pool.seconds,
+            one.seconds / pool.seconds,
+        ),
+    ]
+
+
+def _html_files(views: CatalogViews, controls: list[str], folder: Path) -> list[Path]:
+    env = pdf_environment()
+    signer = load_signer(views.catalog.settings, views.catalog.root).info
+    created = document_date(views.as_of)
+    out = []
+    for narrative in build_narratives(views, controls):
+        path = folder / f"{narrative.control.id}.html"
+        path.write_text(render_html(narrative, signer, env, created), encoding="utf-8")
+        out.append(path)
+    return out
+
+
+def sod(views: CatalogViews, report: Report) -> None:
+    """Held SoD conflicts: ours (from scratch) against the query written in DuckDB SQL."""
+    from .run import Figure
+
+    ctx = Context(views.catalog, views.as_of)
+    conflicts, ours = measure("SoD conflicts (ours, fresh context)", lambda: ctx.access.conflicts)
+    report.add(replace_note(ours, f"{len(conflicts)} conflicts"))
+    files = {e.system: ctx.extracts.path(e.file) for e in ctx.access.current}
+    rows, bare = measure(
+        "SoD conflicts (DuckDB SQL alone)",
+        lambda: sod_sql(views.catalog, {s: p for s, p in files.items() if p}),
+    )
+    report.add(replace_note(bare, f"{rows} conflicts"))
+    report.figures.append(
+        Figure(
+            "SoD conflicts: ours / DuckDB SQL",
+            ours.seconds,
+            bare.seconds,
+            ours.seconds / bare.seconds,
+        )
+    )
+
+
+def incremental(folder: Path, work: Path, report: Report, *, pdfs: bool) -> None:
+    """``controlbook build`` from a cold cache, then again after one control changed."""
+    from .run import Figure
+
+    cache = work / "cache" / "pdf"
+    shutil.rmtree(cache, ignore_errors=True)
+    out = work / "site-build"
+    what = "with" if pdfs else "without"
+    result, full = measure(f"full build ({what} narratives)", lambda: build(folder, out, pdfs=pdfs))
+    report.add(replace_note(full, f"{result.pages} pages"))
+    catalog = result.evaluation.context.catalog  # type: ignore[union-attr]
+    control = next(iter(catalog.controls.values()))
+    path = catalog.root / catalog_rel(catalog, control.source_file)
+    del result, catalog
+    original = path.read_bytes()
+    lines = original.decode("utf-8").splitlines(keepends=True)
+    lines = ["title: Revised control title\n" if x.startswith("title:") else x for x in lines]
+    try:
+        path.write_text("".join(lines), encoding="utf-8")
+        again, rebuild = measure(
+            "rebuild after one control changed", lambda: build(folder, out, pdfs=pdfs)
+        )
+    finally:
+        path.write_bytes(original)
+    rendered = again.narratives.rendered if again.narratives else 0
+    report.add(replace_note(rebuild, f"{rendered} narrative(s) rendered"))
+    report.figures.append(
+        Figure(
+            "rebuild after one control / full build",
+            rebuild.seconds,
+            full.seconds,
+            rebuild.seconds / full.seconds,
+        )
+    )
+
+
+def replace_note(stage: Stage, note: str) -> Stage:
+    return Stage(stage.name, stage.seconds, stage.peak_mb, stage.children_mb, note)
+
+
+def _fresh(folder: Path) -> Path:
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    return folder

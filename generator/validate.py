@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -32,7 +32,7 @@ from .model import (
     SystemsFile,
     WaiversFile,
 )
-from .model.base import nested_fields, reference_fields
+from .model.base import Period, nested_fields, reference_fields
 
 
 class _Collector:
@@ -67,23 +67,22 @@ def _index(
     return dict(sorted(found.items()))
 
 
-def _walk(obj: Any) -> Iterator[Record]:
-    if isinstance(obj, Record):
-        yield obj
-        for name in nested_fields(type(obj)):
-            yield from _walk(getattr(obj, name))
-    elif isinstance(obj, list):
-        for item in obj:
-            yield from _walk(item)
+def _walk(obj: Any) -> list[Record]:
+    """Every record in ``obj`` (records and lists of them, nested), parents first."""
+    found: list[Record] = []
+    stack = [obj]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, Record):
+            found.append(value)
+            stack.extend(getattr(value, name) for name in reversed(nested_fields(type(value))))
+        elif isinstance(value, list):
+            stack.extend(reversed(value))
+    return found
 
 
-def _check_references(catalog: Catalog, out: _Collector, salvaged: dict[str, set[str]]) -> None:
-    known = {
-        "person": set(catalog.people) | salvaged.get("person", set()),
-        "system": set(catalog.systems) | salvaged.get("system", set()),
-        "control": set(catalog.controls) | salvaged.get("control", set()),
-        "ruleset": set(catalog.rulesets) | salvaged.get("ruleset", set()),
-    }
+def _records(catalog: Catalog) -> list[Record]:
+    """Every record of the catalog, nested ones included."""
     roots: list[Any] = [
         catalog.settings,
         list(catalog.people.values()),
@@ -96,7 +95,19 @@ def _check_references(catalog: Catalog, out: _Collector, salvaged: dict[str, set
         list(catalog.nhis.values()),
         list(catalog.waivers.values()),
     ]
-    for record in _walk(roots):
+    return _walk(roots)
+
+
+def _check_references(
+    catalog: Catalog, records: list[Record], out: _Collector, salvaged: dict[str, set[str]]
+) -> None:
+    known = {
+        "person": set(catalog.people) | salvaged.get("person", set()),
+        "system": set(catalog.systems) | salvaged.get("system", set()),
+        "control": set(catalog.controls) | salvaged.get("control", set()),
+        "ruleset": set(catalog.rulesets) | salvaged.get("ruleset", set()),
+    }
+    for record in records:
         for name, kind in reference_fields(type(record)):
             value = getattr(record, name)
             if value is None:
@@ -110,7 +121,7 @@ def _check_references(catalog: Catalog, out: _Collector, salvaged: dict[str, set
                 out.error(where, f"unknown {kind} '{ref}'{hint}", name)
 
 
-def _check_dates(catalog: Catalog, out: _Collector) -> None:
+def _check_dates(catalog: Catalog, records: list[Record], out: _Collector) -> None:
     def order(record: Record, first: str, second: str, what: str) -> None:
         a, b = getattr(record, first), getattr(record, second)
         if a is None or b is None:
@@ -121,8 +132,8 @@ def _check_dates(catalog: Catalog, out: _Collector) -> None:
         if a > b:
             out.error(record.loc(second), f"{what}: {second} {b} is before {first} {a}", second)
 
-    for record in _walk([catalog.settings, list(catalog.reviews.values())]):
-        if type(record).__name__ == "Period":
+    for record in records:
+        if isinstance(record, Period):
             order(record, "start", "end", "period")
     for person in catalog.people.values():
         order(person, "employed_from", "employed_until", f"person '{person.id}'")
@@ -266,9 +277,10 @@ def assemble(
     )
     if not catalog.controls and salvaged is not None and not salvaged.get("control"):
         out.error(Location(display_root), "no controls: add at least one file with 'kind: control'")
+    every = _records(catalog)
     if salvaged is not None:
-        _check_references(catalog, out, salvaged)
-    _check_dates(catalog, out)
+        _check_references(catalog, every, out, salvaged)
+    _check_dates(catalog, every, out)
     _check_scoped_ids(catalog, out)
     _check_managers(catalog, out)
     _check_waivers(catalog, out)

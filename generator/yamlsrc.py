@@ -56,69 +56,55 @@ class Mark:
 class SourceMap:
     """Positions of the values (and mapping keys) of one document, by key path.
 
-    The parser records every position in document order, packed two integers per
-    position (a value, then for a mapping each key followed by its value). A lookup
-    walks the values to the position's index; the size of every collection on the way
-    is worked out once, so most documents (never asked) cost no walk at all. Call
+    The parser records every position in document order (a value, then for a mapping
+    each key followed by its value), packed as three integers: line, column, and how
+    many positions the value's subtree spans. A lookup hops from sibling to sibling
+    with those spans, so nothing is built per document, whether asked or not. Call
     :meth:`detach` before changing the document's values.
     """
 
-    __slots__ = ("_data", "_layouts", "_packed")
+    __slots__ = ("_data", "_packed")
 
     def __init__(self, data: Any = None, packed: array[int] | None = None) -> None:
         self._data = data
         self._packed = packed if packed is not None else array("I")
-        self._layouts: dict[int, tuple[Any, int]] = {}
 
     @property
     def packed(self) -> array[int]:
-        """Line and column of every value and key, in document order."""
+        """Line, column and span of every value and key, in document order."""
         return self._packed
 
     def detach(self) -> None:
         """Keep the positions right while the caller changes the values (copies them)."""
         self._data = copy.deepcopy(self._data)
-        self._layouts.clear()
-
-    def _layout(self, value: Any) -> tuple[Any, int]:
-        """(offset of each child's value from ``value``'s own, total positions) of a
-        collection; offsets are a dict for a mapping and a list for a sequence."""
-        found = self._layouts.get(id(value))
-        if found is not None:
-            return found
-        at = 1
-        offsets: Any
-        if isinstance(value, dict):
-            offsets = {}
-            for key, item in value.items():
-                offsets[key] = at + 1
-                at += 1 + self._size(item)
-        else:
-            offsets = []
-            for item in value:
-                offsets.append(at)
-                at += self._size(item)
-        self._layouts[id(value)] = found = (offsets, at)
-        return found
-
-    def _size(self, value: Any) -> int:
-        return self._layout(value)[1] if isinstance(value, (dict, list)) else 1
 
     def _find(self, path: Path_) -> tuple[int, bool]:
         """Index of the value at ``path`` (or its nearest ancestor), and whether the
         whole path was found."""
+        packed = self._packed
         index, value = 0, self._data
+        if not packed:
+            return 0, False
         for part in path:
             if not _has(value, part):
                 return index, False
-            index += self._layout(value)[0][part]
-            value = value[part]
+            child = index + 1
+            if isinstance(value, dict):
+                for key in value:
+                    if key == part:
+                        break
+                    child += 1 + packed[3 * (child + 1) + 2]  # the key, then its value
+                child += 1
+            else:
+                for _ in range(int(part)):
+                    child += packed[3 * child + 2]
+            index, value = child, value[part]
         return index, True
 
     def _at(self, index: int) -> Mark:
-        if 2 * index + 1 >= len(self._packed):
+        if 3 * index + 2 >= len(self._packed):
             return Mark(1, 1)
-        return Mark(self._packed[2 * index], self._packed[2 * index + 1])
+        return Mark(self._packed[3 * index], self._packed[3 * index + 1])
 
     def value(self, path: Path_) -> Mark:
         """The mark of the value at ``path``, or of its nearest recorded ancestor."""
@@ -176,10 +162,11 @@ class _Builder:
         self._scalars = yaml.constructor.SafeConstructor()
         self._construct = self._scalars.yaml_constructors
 
-    def _record(self, node: yaml.Node) -> None:
+    def _record(self, node: yaml.Node) -> int:
+        """Append the node's position (span 1 for now); return its index."""
         mark = node.start_mark
-        self.packed.append(mark.line + 1)
-        self.packed.append(mark.column + 1)
+        self.packed.extend((mark.line + 1, mark.column + 1, 1))
+        return len(self.packed) // 3 - 1
 
     def build(self, node: yaml.Node) -> Any:
         self.count += 1
@@ -191,20 +178,22 @@ class _Builder:
             )
         if len(self.path) > MAX_DEPTH:
             raise YamlError(f"nesting deeper than {MAX_DEPTH} levels", _mark(node))
-        self._record(node)
+        index = self._record(node)
         if isinstance(node, yaml.ScalarNode):
             return self._scalar(node)
         if isinstance(node, yaml.MappingNode):
-            return self._mapping(node)
-        if node.tag != _SEQ_TAG:
+            value: Any = self._mapping(node)
+        elif node.tag != _SEQ_TAG:
             raise YamlError(f"unsupported tag {node.tag!r}", _mark(node))
-        out = []
-        path = self.path
-        for index, item in enumerate(node.value):
-            path.append(index)
-            out.append(self.build(item))
-            path.pop()
-        return out
+        else:
+            value = []
+            path = self.path
+            for position, item in enumerate(node.value):
+                path.append(position)
+                value.append(self.build(item))
+                path.pop()
+        self.packed[3 * index + 2] = len(self.packed) // 3 - index
+        return value
 
     def _scalar(self, node: yaml.ScalarNode) -> Any:
         tag = node.tag

@@ -5,6 +5,7 @@ Never another exception type, never a traceback for the user, never a hang.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -122,3 +123,26 @@ def test_positions_are_found_after_a_lazy_walk_of_the_document() -> None:
     assert document.marks.value(("people", 0, "name", 1, "y")) == Mark(4, 19)
     assert document.marks.key(("people", 0, "name")) == Mark(4, 5)
     assert document.marks.value(("people", 9)) == document.marks.value(("people",))
+
+
+def _reference_marks(node: yaml.Node, path: tuple = ()) -> Iterator[tuple[str, tuple, Mark]]:
+    """Every value's and key's position, straight from PyYAML's node tree."""
+    yield "value", path, Mark(node.start_mark.line + 1, node.start_mark.column + 1)
+    if isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            child = (*path, key.value)
+            yield "key", child, Mark(key.start_mark.line + 1, key.start_mark.column + 1)
+            yield from _reference_marks(value, child)
+    elif isinstance(node, yaml.SequenceNode):
+        for index, value in enumerate(node.value):
+            yield from _reference_marks(value, (*path, index))
+
+
+@settings(max_examples=300, deadline=None)
+@given(documents, st.sampled_from([None, True, False]))
+def test_every_position_matches_the_yaml_node_tree(document: object, flow: bool | None) -> None:
+    text = yaml.safe_dump({"root": document, "after": [1, {"x": 2}]}, default_flow_style=flow)
+    parsed = parse_yaml(text)
+    for kind, path, mark in _reference_marks(yaml.compose(text, Loader=yaml.SafeLoader)):
+        found = parsed.marks.key(path) if kind == "key" else parsed.marks.value(path)
+        assert found == mark, (kind, path)

@@ -6,7 +6,7 @@ from functools import cache
 from pathlib import PurePosixPath
 from typing import Annotated, Any, get_args, get_origin
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PrivateAttr, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
 from ..diagnostics import Location
 from ..yamlsrc import Mark, Path_, SourceMap
@@ -85,24 +85,41 @@ class Record(BaseModel):
 
     model_config = ConfigDict(extra="forbid", validate_default=True)
 
-    _file: str = PrivateAttr(default="")
-    _path: Path_ = PrivateAttr(default=())
-    _marks: SourceMap | None = PrivateAttr(default=None)
+    # Where the record was written is kept in pydantic's slot for private state, set
+    # once by the loader: declared private attributes would cost an initialiser call
+    # per record, and a catalog has hundreds of thousands of review items.
 
     def attach_source(self, file: str, path: Path_, marks: SourceMap) -> None:
-        self._file, self._path, self._marks = file, path, marks
+        object.__setattr__(self, "__pydantic_private__", _Source(file, path, marks))
+
+    @property
+    def _source(self) -> "_Source | None":
+        found = self.__pydantic_private__
+        return found if isinstance(found, _Source) else None
 
     @property
     def source_file(self) -> str:
-        return self._file
+        source = self._source
+        return source.file if source else ""
 
     def loc(self, *subpath: str | int) -> Location:
         """Where this record (or one of its fields, or a list element) was written."""
-        if self._marks is None:
-            return Location(self._file or "<unknown>")
-        full = (*self._path, *subpath)
-        mark: Mark = self._marks.value(full)
-        return Location(self._file, mark.line, mark.column)
+        source = self._source
+        if source is None:
+            return Location("<unknown>")
+        mark: Mark = source.marks.value((*source.path, *subpath))
+        return Location(source.file, mark.line, mark.column)
+
+
+class _Source(dict[str, Any]):
+    """File, key path and positions of a loaded record. An (empty) dict, as pydantic
+    expects of private state when it copies or compares models: where a record was
+    written never makes two records differ."""
+
+    __slots__ = ("file", "marks", "path")
+
+    def __init__(self, file: str, path: Path_, marks: SourceMap) -> None:
+        self.file, self.path, self.marks = file, path, marks
 
 
 class Period(Record):

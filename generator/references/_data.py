@@ -11,6 +11,11 @@ from importlib.resources import files
 
 import yaml
 
+try:  # libyaml's parser is several times faster
+    from yaml import CSafeLoader as _Loader
+except ImportError:  # pragma: no cover - depends on the PyYAML build
+    from yaml import SafeLoader as _Loader  # type: ignore[assignment]
+
 DATA_DIR = "data"
 
 
@@ -72,4 +77,4 @@ def load_document(filename: str) -> Node:
         text = resource.read_text(encoding="utf-8")
     except FileNotFoundError as error:
         raise ReferenceDataError(f"catalog file {DATA_DIR}/{filename} is not installed") from error
-    return Node(yaml.safe_load(text), filename)
+    return Node(yaml.load(text, Loader=_Loader), filename)

@@ -13,7 +13,7 @@ import csv
 import hashlib
 from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import cached_property
 from pathlib import Path
@@ -108,13 +108,13 @@ def _search(text: str, needle: str, wanted: dict[str, str], first: bool) -> list
         start = text.rfind("\n", 0, position) + 1
         end = text.find("\n", position)
         end = len(text) if end < 0 else end
-        line += text.count("\n", counted, start)
-        counted = start
         values = [v.strip() for v in text[start:end].split(",")]
-        if line > 1 and len(values) == len(EXTRACT_COLUMNS):
-            row = AccessRow(values[0], values[1], values[2], values[3], line)
+        if start > 0 and len(values) == len(EXTRACT_COLUMNS):
+            row = AccessRow(values[0], values[1], values[2], values[3], 0)
             if _matches(row, wanted):
-                out.append(row)
+                line += text.count("\n", counted, start)  # only for the rows returned
+                counted = start
+                out.append(replace(row, line=line))
                 if first:
                     break
         position = text.find(needle, end)

@@ -78,7 +78,7 @@ def unremediated_revoke(ctx: Context) -> Iterator[Gap]:
 
 def _still_held(ctx: Context, rel: str, account: str, entitlement: str | None) -> list[AccessRow]:
     """The first row of ``rel`` that still grants the revoked access (none: removed)."""
-    if entitlement is None and account not in ctx.extracts.summary(rel).accounts:
+    if account not in ctx.extracts.summary(rel).accounts:
         return []
     return ctx.extracts.find(rel, account=account, entitlement=entitlement, first=True)
 

@@ -85,4 +85,6 @@ def test_the_example_catalog_loads_the_same_from_the_cache(tmp_path: Path) -> No
     assert dump(second.reviews) == dump(first.reviews)
     assert dump(second.controls) == dump(first.controls)
     review = next(iter(second.reviews.values()))
+    assert review.source_file == next(iter(first.reviews.values())).source_file
+    assert review.source_file.endswith(f"reviews/2026-Q1/{review.id}.yaml")
     assert review.loc("items", 0) == next(iter(first.reviews.values())).loc("items", 0)

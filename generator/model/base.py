@@ -100,7 +100,7 @@ class Record(BaseModel):
     @property
     def source_file(self) -> str:
         source = self._source
-        return source.file if source else ""
+        return source.file if source is not None else ""
 
     def loc(self, *subpath: str | int) -> Location:
         """Where this record (or one of its fields, or a list element) was written."""

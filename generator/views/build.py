@@ -1,287 +1,39 @@
-"""View models: everything a page or a PDF shows, computed in Python, typed and sorted.
-
-Templates receive these and only present them: every count, status and label is
-decided here, so the site and the auditor narratives can never disagree.
-"""
+"""Builds the view models of a catalog and its evaluation (see :mod:`generator.views`)."""
 
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
-from datetime import date
 from functools import cached_property
 
-from .coverage import Coverage, ElementCoverage
-from .coverage import compute as compute_coverage
-from .diagnostics import Location
-from .evaluate import Evaluation
-from .findings import Finding
-from .model import AccountType, Catalog, Control, Decision, Person, Review, Severity
-from .references import ResolutionStatus, load_csf, load_owasp_nhi, resolve_csf, resolve_nhi
-from .rules import RULES, RULES_BY_ID, Context, Rule
-
-SEVERITY_ORDER = tuple(Severity)
-
-
-@dataclass(frozen=True)
-class SourceRef:
-    """Where a fact comes from: a catalog file and line, with a web link when configured."""
-
-    path: str
-    line: int
-    url: str | None
-
-    @property
-    def label(self) -> str:
-        return f"{self.path}:{self.line}" if self.line else self.path
-
-
-@dataclass(frozen=True)
-class PersonView:
-    id: str
-    name: str
-    title: str
-    kind: str
-    active: bool
-
-    @property
-    def label(self) -> str:
-        return f"{self.name} ({self.id})"
-
-
-@dataclass(frozen=True)
-class FindingView:
-    rule: str
-    rule_name: str
-    severity: str
-    open: bool
-    control: str | None
-    owner: str
-    subject: str
-    message: str
-    hint: str
-    source: SourceRef
-    waiver: str | None
-    notes: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class OwnershipView:
-    person: PersonView
-    since: date
-    until: date | None
-    in_period: bool
-    valid: bool
-
-
-@dataclass(frozen=True)
-class RoleView:
-    role: str
-    person: PersonView | None
-
-
-@dataclass(frozen=True)
-class PopulationView:
-    id: str
-    name: str
-    system: str
-    account_types: tuple[str, ...]
-    selection: str
-    special: bool
-
-
-@dataclass(frozen=True)
-class EvidenceView:
-    """The population extract of a review (IPE) and whether it still matches."""
-
-    system: str
-    source: str
-    extracted_at: str
-    records: str
-    file: str
-    sha256: str
-    verified: bool | None
-
-
-@dataclass(frozen=True)
-class ReviewView:
-    id: str
-    population: str
-    period: str
-    due: date
-    completed: date | None
-    status: str
-    on_time: bool
-    reviewers: tuple[PersonView, ...]
-    evidence: EvidenceView | None
-    items: int
-    kept: int
-    revoked: int
-    modified: int
-    undecided: int
-    remediation: str
-    findings: int
-    source: SourceRef
-
-
-@dataclass(frozen=True)
-class MappingView:
-    framework: str
-    id: str
-    title: str
-    valid: bool
-
-
-@dataclass(frozen=True)
-class ExceptionView:
-    id: str
-    person: PersonView
-    ruleset: str
-    conflict: str
-    requester: str
-    approver: str
-    business_owner: str
-    control_owner: str
-    justification: str
-    compensating_control: str
-    granted: date
-    expires: date | None
-    age_days: int
-    status: str
-    source: SourceRef
-
-
-@dataclass(frozen=True)
-class ControlView:
-    id: str
-    title: str
-    objective: str
-    risk: str
-    key: bool
-    nature: str
-    automation: str
-    frequency: str
-    owner: PersonView | None
-    owner_history: tuple[OwnershipView, ...]
-    executor: PersonView | None
-    roles: tuple[RoleView, ...]
-    systems: tuple[str, ...]
-    populations: tuple[PopulationView, ...]
-    approval: str
-    procedure: str
-    retention_years: int | None
-    reviews: tuple[ReviewView, ...]
-    sod_rulesets: tuple[str, ...]
-    exceptions: tuple[ExceptionView, ...]
-    open_findings: tuple[FindingView, ...]
-    waived_findings: tuple[FindingView, ...]
-    mappings: tuple[MappingView, ...]
-    not_assessed: tuple[str, ...]
-    status: str
-    worst: str | None
-    source: SourceRef
-    source_file: str
-
-    @property
-    def severity_counts(self) -> dict[str, int]:
-        counts = Counter(f.severity for f in self.open_findings)
-        return {str(s): counts.get(str(s), 0) for s in Severity}
-
-
-@dataclass(frozen=True)
-class RuleView:
-    id: str
-    name: str
-    family: str
-    severity: str
-    summary: str
-    doc: str
-    hint: str
-    open: int
-    waived: int
-
-
-@dataclass(frozen=True)
-class Bar:
-    label: str
-    value: int
-    tone: str
-
-
-@dataclass(frozen=True)
-class PersonRolesView:
-    person: PersonView
-    roles: tuple[tuple[str, tuple[str, ...]], ...]
-    open_findings: tuple[FindingView, ...]
-    can_own: bool
-
-    def roles_of(self, what: str) -> tuple[str, ...]:
-        return next((items for name, items in self.roles if name == what), ())
-
-
-@dataclass(frozen=True)
-class SystemView:
-    id: str
-    name: str
-    description: str
-    sox_in_scope: bool
-    owner: PersonView | None
-    administrators: tuple[PersonView, ...]
-    account_types: tuple[str, ...]
-    controls: tuple[str, ...]
-    current_extract: str
-    current_extract_at: str
-    findings: tuple[FindingView, ...]
-    source: SourceRef
-
-
-@dataclass(frozen=True)
-class ConflictView:
-    person: PersonView
-    ruleset: str
-    duties: str
-    via: str
-    has_exception: bool
-
-
-@dataclass(frozen=True)
-class SodView:
-    duties: tuple[tuple[str, str, str], ...]
-    matrix: tuple[tuple[PersonView, tuple[bool, ...]], ...]
-    conflicts: tuple[ConflictView, ...]
-
-
-@dataclass(frozen=True)
-class BreakGlassView:
-    id: str
-    system: str
-    account: str
-    used_by: PersonView
-    started: str
-    ended: str
-    ticket: str
-    justification: str
-    accepted_by: str
-    reviewed_by: str
-    reviewed_at: str
-    status: str
-    source: SourceRef
-
-
-@dataclass(frozen=True)
-class NhiView:
-    id: str
-    system: str
-    account: str
-    type: str
-    owner: PersonView | None
-    owner_ok: bool
-    purpose: str
-    credential_age_days: int | None
-    rotation_days: int
-    rotation_ok: bool
-    last_interactive: str
-    source: SourceRef
+from ..coverage import Coverage, ElementCoverage
+from ..coverage import compute as compute_coverage
+from ..diagnostics import Location
+from ..evaluate import Evaluation
+from ..findings import Finding
+from ..model import AccountType, Catalog, Control, Decision, Person, Review, Severity
+from ..references import ResolutionStatus, load_csf, load_owasp_nhi, resolve_csf, resolve_nhi
+from ..rules import RULES, RULES_BY_ID, Context, Rule
+from . import registers
+from .types import (
+    Bar,
+    BreakGlassView,
+    ControlView,
+    EvidenceView,
+    ExceptionView,
+    FindingView,
+    MappingView,
+    NhiView,
+    OwnershipView,
+    PersonRolesView,
+    PersonView,
+    PopulationView,
+    ReviewView,
+    RoleView,
+    RuleView,
+    SodView,
+    SourceRef,
+    SystemView,
+)
 
 
 class CatalogViews:
@@ -594,38 +346,7 @@ class CatalogViews:
 
     @cached_property
     def exceptions(self) -> tuple[ExceptionView, ...]:
-        out = []
-        for exc in self.catalog.exceptions.values():
-            if exc.expires is None:
-                status = "no expiry"
-            elif exc.expires < self.as_of:
-                status = "expired"
-            elif exc.granted > self.as_of:
-                status = "not yet in force"
-            else:
-                status = f"expires in {(exc.expires - self.as_of).days} days"
-            out.append(
-                ExceptionView(
-                    id=exc.id,
-                    person=self.person(exc.person),  # type: ignore[arg-type]
-                    ruleset=exc.ruleset,
-                    conflict=" + ".join(exc.conflict),
-                    requester=exc.requester or "",
-                    approver=exc.approver or "",
-                    business_owner=exc.business_owner or "",
-                    control_owner=exc.control_owner or "",
-                    justification=exc.justification or "",
-                    compensating_control=exc.compensating_control or "",
-                    granted=exc.granted,
-                    expires=exc.expires,
-                    age_days=max((self.as_of - exc.granted).days, 0),
-                    status=status,
-                    source=self.source(exc.loc("id")),
-                )
-            )
-        return tuple(out)
-
-    # -- dashboard -----------------------------------------------------------------
+        return registers.exception_views(self)
 
     @cached_property
     def severity_bars(self) -> tuple[Bar, ...]:
@@ -773,92 +494,12 @@ class CatalogViews:
 
     @cached_property
     def sod(self) -> SodView:
-        conflicts = self.ctx.access.conflicts
-        excepted = {
-            (e.person, e.ruleset, frozenset(e.conflict)) for e in self.catalog.exceptions.values()
-        }
-        rows = tuple(
-            ConflictView(
-                person=self.person(c.person),  # type: ignore[arg-type]
-                ruleset=c.ruleset,
-                duties=" + ".join(c.duties),
-                via=f"{c.first.entitlement} ({c.first.account}), {c.second.entitlement} ({c.second.account})",
-                has_exception=(c.person, c.ruleset, frozenset(c.duties)) in excepted,
-            )
-            for c in conflicts
-        )
-        duties = tuple(
-            (rs.id, duty.id, duty.name)
-            for rs in self.catalog.rulesets.values()
-            for duty in rs.duties
-        )
-        held: dict[str, set[tuple[str, str]]] = {}
-        for person, ruleset, duty in self.ctx.access.holdings:
-            held.setdefault(person, set()).add((ruleset, duty))
-        matrix = tuple(
-            (self.person(p), tuple((rs, d) in held[p] for rs, d, _ in duties))  # type: ignore[misc]
-            for p in sorted(held)
-        )
-        return SodView(duties=duties, matrix=matrix, conflicts=rows)
+        return registers.sod_view(self)
 
     @cached_property
     def break_glass(self) -> tuple[BreakGlassView, ...]:
-        limit = self.catalog.settings.break_glass_review_days
-        out = []
-        for event in self.catalog.break_glass.values():
-            end = event.ended or event.started
-            if not (
-                event.justification
-                and event.accepted_by
-                and event.reviewed_by
-                and event.reviewed_at
-            ):
-                status = "incomplete"
-            elif (event.reviewed_at - end).days > limit:
-                status = "reviewed late"
-            else:
-                status = "reviewed"
-            out.append(
-                BreakGlassView(
-                    id=event.id,
-                    system=event.system,
-                    account=event.account,
-                    used_by=self.person(event.used_by),  # type: ignore[arg-type]
-                    started=event.started.isoformat(),
-                    ended=event.ended.isoformat() if event.ended else "",
-                    ticket=event.ticket or "",
-                    justification=event.justification or "",
-                    accepted_by=event.accepted_by or "",
-                    reviewed_by=event.reviewed_by or "",
-                    reviewed_at=event.reviewed_at.isoformat() if event.reviewed_at else "",
-                    status=status,
-                    source=self.source(event.loc("id")),
-                )
-            )
-        return tuple(sorted(out, key=lambda e: e.started, reverse=True))
+        return registers.break_glass_views(self)
 
     @cached_property
     def nhis(self) -> tuple[NhiView, ...]:
-        out = []
-        for nhi in self.catalog.nhis.values():
-            policy = nhi.rotation_days or self.catalog.settings.nhi_rotation_days
-            age = (self.as_of - nhi.last_rotated).days if nhi.last_rotated else None
-            last_login = max((i.at for i in nhi.interactive_logins), default=None)
-            owner = self.person(nhi.owner)
-            out.append(
-                NhiView(
-                    id=nhi.id,
-                    system=nhi.system,
-                    account=nhi.account,
-                    type=str(nhi.type),
-                    owner=owner,
-                    owner_ok=owner is not None and owner.kind == "person" and owner.active,
-                    purpose=nhi.purpose or "",
-                    credential_age_days=age,
-                    rotation_days=policy,
-                    rotation_ok=age is not None and age <= policy,
-                    last_interactive=last_login.isoformat() if last_login else "",
-                    source=self.source(nhi.loc("id")),
-                )
-            )
-        return tuple(out)
+        return registers.nhi_views(self)

@@ -1,0 +1,137 @@
+"""The register views: SoD matrix and exceptions, break-glass use, non-human identities."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from .types import BreakGlassView, ConflictView, ExceptionView, NhiView, SodView
+
+if TYPE_CHECKING:
+    from .build import CatalogViews
+
+
+def exception_views(views: CatalogViews) -> tuple[ExceptionView, ...]:
+    """SoD exceptions with their status on the as-of date."""
+    out = []
+    for exc in views.catalog.exceptions.values():
+        if exc.expires is None:
+            status = "no expiry"
+        elif exc.expires < views.as_of:
+            status = "expired"
+        elif exc.granted > views.as_of:
+            status = "not yet in force"
+        else:
+            status = f"expires in {(exc.expires - views.as_of).days} days"
+        out.append(
+            ExceptionView(
+                id=exc.id,
+                person=views.person(exc.person),  # type: ignore[arg-type]
+                ruleset=exc.ruleset,
+                conflict=" + ".join(exc.conflict),
+                requester=exc.requester or "",
+                approver=exc.approver or "",
+                business_owner=exc.business_owner or "",
+                control_owner=exc.control_owner or "",
+                justification=exc.justification or "",
+                compensating_control=exc.compensating_control or "",
+                granted=exc.granted,
+                expires=exc.expires,
+                age_days=max((views.as_of - exc.granted).days, 0),
+                status=status,
+                source=views.source(exc.loc("id")),
+            )
+        )
+    return tuple(out)
+
+
+# -- dashboard -----------------------------------------------------------------
+
+
+def sod_view(views: CatalogViews) -> SodView:
+    """The duties matrix (who holds which duty) and the held conflicts."""
+    conflicts = views.ctx.access.conflicts
+    excepted = {
+        (e.person, e.ruleset, frozenset(e.conflict)) for e in views.catalog.exceptions.values()
+    }
+    rows = tuple(
+        ConflictView(
+            person=views.person(c.person),  # type: ignore[arg-type]
+            ruleset=c.ruleset,
+            duties=" + ".join(c.duties),
+            via=f"{c.first.entitlement} ({c.first.account}), {c.second.entitlement} ({c.second.account})",
+            has_exception=(c.person, c.ruleset, frozenset(c.duties)) in excepted,
+        )
+        for c in conflicts
+    )
+    duties = tuple(
+        (rs.id, duty.id, duty.name) for rs in views.catalog.rulesets.values() for duty in rs.duties
+    )
+    held: dict[str, set[tuple[str, str]]] = {}
+    for person, ruleset, duty in views.ctx.access.holdings:
+        held.setdefault(person, set()).add((ruleset, duty))
+    matrix = tuple(
+        (views.person(p), tuple((rs, d) in held[p] for rs, d, _ in duties))  # type: ignore[misc]
+        for p in sorted(held)
+    )
+    return SodView(duties=duties, matrix=matrix, conflicts=rows)
+
+
+def break_glass_views(views: CatalogViews) -> tuple[BreakGlassView, ...]:
+    """Break-glass uses with their review status."""
+    limit = views.catalog.settings.break_glass_review_days
+    out = []
+    for event in views.catalog.break_glass.values():
+        end = event.ended or event.started
+        if not (
+            event.justification and event.accepted_by and event.reviewed_by and event.reviewed_at
+        ):
+            status = "incomplete"
+        elif (event.reviewed_at - end).days > limit:
+            status = "reviewed late"
+        else:
+            status = "reviewed"
+        out.append(
+            BreakGlassView(
+                id=event.id,
+                system=event.system,
+                account=event.account,
+                used_by=views.person(event.used_by),  # type: ignore[arg-type]
+                started=event.started.isoformat(),
+                ended=event.ended.isoformat() if event.ended else "",
+                ticket=event.ticket or "",
+                justification=event.justification or "",
+                accepted_by=event.accepted_by or "",
+                reviewed_by=event.reviewed_by or "",
+                reviewed_at=event.reviewed_at.isoformat() if event.reviewed_at else "",
+                status=status,
+                source=views.source(event.loc("id")),
+            )
+        )
+    return tuple(sorted(out, key=lambda e: e.started, reverse=True))
+
+
+def nhi_views(views: CatalogViews) -> tuple[NhiView, ...]:
+    """Non-human identities with owner, rotation and use."""
+    out = []
+    for nhi in views.catalog.nhis.values():
+        policy = nhi.rotation_days or views.catalog.settings.nhi_rotation_days
+        age = (views.as_of - nhi.last_rotated).days if nhi.last_rotated else None
+        last_login = max((i.at for i in nhi.interactive_logins), default=None)
+        owner = views.person(nhi.owner)
+        out.append(
+            NhiView(
+                id=nhi.id,
+                system=nhi.system,
+                account=nhi.account,
+                type=str(nhi.type),
+                owner=owner,
+                owner_ok=owner is not None and owner.kind == "person" and owner.active,
+                purpose=nhi.purpose or "",
+                credential_age_days=age,
+                rotation_days=policy,
+                rotation_ok=age is not None and age <= policy,
+                last_interactive=last_login.isoformat() if last_login else "",
+                source=views.source(nhi.loc("id")),
+            )
+        )
+    return tuple(out)

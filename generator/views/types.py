@@ -1,0 +1,272 @@
+"""The view model types: what a page or a PDF shows, frozen and ready to present."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from datetime import date
+
+from ..model import Severity
+
+SEVERITY_ORDER = tuple(Severity)
+
+
+@dataclass(frozen=True)
+class SourceRef:
+    """Where a fact comes from: a catalog file and line, with a web link when configured."""
+
+    path: str
+    line: int
+    url: str | None
+
+    @property
+    def label(self) -> str:
+        return f"{self.path}:{self.line}" if self.line else self.path
+
+
+@dataclass(frozen=True)
+class PersonView:
+    id: str
+    name: str
+    title: str
+    kind: str
+    active: bool
+
+    @property
+    def label(self) -> str:
+        return f"{self.name} ({self.id})"
+
+
+@dataclass(frozen=True)
+class FindingView:
+    rule: str
+    rule_name: str
+    severity: str
+    open: bool
+    control: str | None
+    owner: str
+    subject: str
+    message: str
+    hint: str
+    source: SourceRef
+    waiver: str | None
+    notes: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class OwnershipView:
+    person: PersonView
+    since: date
+    until: date | None
+    in_period: bool
+    valid: bool
+
+
+@dataclass(frozen=True)
+class RoleView:
+    role: str
+    person: PersonView | None
+
+
+@dataclass(frozen=True)
+class PopulationView:
+    id: str
+    name: str
+    system: str
+    account_types: tuple[str, ...]
+    selection: str
+    special: bool
+
+
+@dataclass(frozen=True)
+class EvidenceView:
+    """The population extract of a review (IPE) and whether it still matches."""
+
+    system: str
+    source: str
+    extracted_at: str
+    records: str
+    file: str
+    sha256: str
+    verified: bool | None
+
+
+@dataclass(frozen=True)
+class ReviewView:
+    id: str
+    population: str
+    period: str
+    due: date
+    completed: date | None
+    status: str
+    on_time: bool
+    reviewers: tuple[PersonView, ...]
+    evidence: EvidenceView | None
+    items: int
+    kept: int
+    revoked: int
+    modified: int
+    undecided: int
+    remediation: str
+    findings: int
+    source: SourceRef
+
+
+@dataclass(frozen=True)
+class MappingView:
+    framework: str
+    id: str
+    title: str
+    valid: bool
+
+
+@dataclass(frozen=True)
+class ExceptionView:
+    id: str
+    person: PersonView
+    ruleset: str
+    conflict: str
+    requester: str
+    approver: str
+    business_owner: str
+    control_owner: str
+    justification: str
+    compensating_control: str
+    granted: date
+    expires: date | None
+    age_days: int
+    status: str
+    source: SourceRef
+
+
+@dataclass(frozen=True)
+class ControlView:
+    id: str
+    title: str
+    objective: str
+    risk: str
+    key: bool
+    nature: str
+    automation: str
+    frequency: str
+    owner: PersonView | None
+    owner_history: tuple[OwnershipView, ...]
+    executor: PersonView | None
+    roles: tuple[RoleView, ...]
+    systems: tuple[str, ...]
+    populations: tuple[PopulationView, ...]
+    approval: str
+    procedure: str
+    retention_years: int | None
+    reviews: tuple[ReviewView, ...]
+    sod_rulesets: tuple[str, ...]
+    exceptions: tuple[ExceptionView, ...]
+    open_findings: tuple[FindingView, ...]
+    waived_findings: tuple[FindingView, ...]
+    mappings: tuple[MappingView, ...]
+    not_assessed: tuple[str, ...]
+    status: str
+    worst: str | None
+    source: SourceRef
+    source_file: str
+
+    @property
+    def severity_counts(self) -> dict[str, int]:
+        counts = Counter(f.severity for f in self.open_findings)
+        return {str(s): counts.get(str(s), 0) for s in Severity}
+
+
+@dataclass(frozen=True)
+class RuleView:
+    id: str
+    name: str
+    family: str
+    severity: str
+    summary: str
+    doc: str
+    hint: str
+    open: int
+    waived: int
+
+
+@dataclass(frozen=True)
+class Bar:
+    label: str
+    value: int
+    tone: str
+
+
+@dataclass(frozen=True)
+class PersonRolesView:
+    person: PersonView
+    roles: tuple[tuple[str, tuple[str, ...]], ...]
+    open_findings: tuple[FindingView, ...]
+    can_own: bool
+
+    def roles_of(self, what: str) -> tuple[str, ...]:
+        return next((items for name, items in self.roles if name == what), ())
+
+
+@dataclass(frozen=True)
+class SystemView:
+    id: str
+    name: str
+    description: str
+    sox_in_scope: bool
+    owner: PersonView | None
+    administrators: tuple[PersonView, ...]
+    account_types: tuple[str, ...]
+    controls: tuple[str, ...]
+    current_extract: str
+    current_extract_at: str
+    findings: tuple[FindingView, ...]
+    source: SourceRef
+
+
+@dataclass(frozen=True)
+class ConflictView:
+    person: PersonView
+    ruleset: str
+    duties: str
+    via: str
+    has_exception: bool
+
+
+@dataclass(frozen=True)
+class SodView:
+    duties: tuple[tuple[str, str, str], ...]
+    matrix: tuple[tuple[PersonView, tuple[bool, ...]], ...]
+    conflicts: tuple[ConflictView, ...]
+
+
+@dataclass(frozen=True)
+class BreakGlassView:
+    id: str
+    system: str
+    account: str
+    used_by: PersonView
+    started: str
+    ended: str
+    ticket: str
+    justification: str
+    accepted_by: str
+    reviewed_by: str
+    reviewed_at: str
+    status: str
+    source: SourceRef
+
+
+@dataclass(frozen=True)
+class NhiView:
+    id: str
+    system: str
+    account: str
+    type: str
+    owner: PersonView | None
+    owner_ok: bool
+    purpose: str
+    credential_age_days: int | None
+    rotation_days: int
+    rotation_ok: bool
+    last_interactive: str
+    source: SourceRef

@@ -63,8 +63,8 @@ def generate(spec: Spec, out: Path) -> None:
     registers.write(out)
 
 
-def parse_args(argv: list[str] | None = None) -> tuple[Spec, Path]:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def add_size_arguments(parser: argparse.ArgumentParser) -> None:
+    """The catalog size options (defaults: the full size of the benchmark)."""
     parser.add_argument("--controls", type=int, default=1000)
     parser.add_argument("--people", type=int, default=50_000)
     parser.add_argument("--systems", type=int, default=200)
@@ -73,9 +73,11 @@ def parse_args(argv: list[str] | None = None) -> tuple[Spec, Path]:
     parser.add_argument("--reviews-per-control", type=int, default=4)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--gap-rate", type=float, default=0.05)
-    parser.add_argument("--out", type=Path, required=True)
-    args = parser.parse_args(argv)
-    spec = Spec(
+
+
+def spec_of(args: argparse.Namespace) -> Spec:
+    """The :class:`Spec` the size options ask for."""
+    return Spec(
         args.controls,
         args.people,
         args.systems,
@@ -85,7 +87,14 @@ def parse_args(argv: list[str] | None = None) -> tuple[Spec, Path]:
         args.seed,
         args.gap_rate,
     )
-    return spec, args.out
+
+
+def parse_args(argv: list[str] | None = None) -> tuple[Spec, Path]:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    add_size_arguments(parser)
+    parser.add_argument("--out", type=Path, required=True)
+    args = parser.parse_args(argv)
+    return spec_of(args), args.out
 
 
 def main(argv: list[str] | None = None) -> int:

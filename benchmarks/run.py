@@ -22,7 +22,7 @@ from pathlib import Path
 
 from tabulate import tabulate
 
-from .make_catalog import generate
+from .make_catalog import add_size_arguments, generate, spec_of
 from .measure import Stage
 from .synthetic.spec import Spec
 
@@ -105,13 +105,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--work", type=Path, required=True, help="folder for everything written")
     parser.add_argument("--catalog", type=Path, help="an existing catalog instead of generating")
-    parser.add_argument("--controls", type=int, default=1000)
-    parser.add_argument("--people", type=int, default=50_000)
-    parser.add_argument("--systems", type=int, default=200)
-    parser.add_argument("--accounts", type=int, default=200_000)
-    parser.add_argument("--entitlement-rows", type=int, default=5_000_000)
-    parser.add_argument("--reviews-per-control", type=int, default=4)
-    parser.add_argument("--seed", type=int, default=1)
+    add_size_arguments(parser)
     parser.add_argument("--pdf-sample", type=int, default=20, help="narratives rendered for PDFs")
     parser.add_argument("--jobs", type=int, default=None, help="PDF worker processes")
     parser.add_argument("--skip-site", action="store_true")
@@ -125,18 +119,6 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--json", type=Path, help="also write the figures as JSON")
     return parser.parse_args(argv)
-
-
-def _spec(args: argparse.Namespace) -> Spec:
-    return Spec(
-        args.controls,
-        args.people,
-        args.systems,
-        args.accounts,
-        args.entitlement_rows,
-        args.reviews_per_control,
-        args.seed,
-    )
 
 
 def _catalog(spec: Spec, folder: Path) -> Path:
@@ -158,7 +140,7 @@ def main(argv: list[str] | None = None) -> int:
     os.environ["CONTROLBOOK_CACHE_DIR"] = str(work / "cache")
     from . import stages  # imports the library after the environment is set
 
-    spec = _spec(args)
+    spec = spec_of(args)
     folder = args.catalog.resolve() if args.catalog else _catalog(spec, work / "catalog")
     report = Report([], [], {"catalog": str(folder), "cores": len(os.sched_getaffinity(0))})
     views = stages.evaluate_catalog(folder, work, report)

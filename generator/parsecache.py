@@ -28,8 +28,8 @@ from . import yamlsrc
 from .cachedir import cache_root
 from .yamlsrc import SourceMap, YamlDocument, parse_yaml
 
-_ALLOWED = {("datetime", "date"), ("datetime", "datetime"), ("datetime", "timezone")}
-_ALLOWED |= {("datetime", "timedelta")}
+_ALLOWED = {("datetime", name) for name in ("date", "datetime", "timezone", "timedelta")}
+"""The only classes an entry may name: what YAML timestamps unpickle to."""
 
 
 class _PlainUnpickler(pickle.Unpickler):

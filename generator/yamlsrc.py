@@ -78,16 +78,16 @@ class SourceMap:
         """Keep the positions right while the caller changes the values (copies them)."""
         self._data = copy.deepcopy(self._data)
 
-    def _find(self, path: Path_) -> tuple[int, bool]:
-        """Index of the value at ``path`` (or its nearest ancestor), and whether the
-        whole path was found."""
+    def _find(self, path: Path_) -> tuple[int, bool, Any]:
+        """Index of the value at ``path`` (or its nearest ancestor), whether the whole
+        path was found, and the collection holding that value."""
         packed = self._packed
-        index, value = 0, self._data
+        index, value, parent = 0, self._data, None
         if not packed:
-            return 0, False
+            return 0, False, None
         for part in path:
             if not _has(value, part):
-                return index, False
+                return index, False, parent
             child = index + 1
             if isinstance(value, dict):
                 for key in value:
@@ -98,8 +98,8 @@ class SourceMap:
             else:
                 for _ in range(int(part)):
                     child += packed[3 * child + 2]
-            index, value = child, value[part]
-        return index, True
+            index, parent, value = child, value, value[part]
+        return index, True, parent
 
     def _at(self, index: int) -> Mark:
         if 3 * index + 2 >= len(self._packed):
@@ -112,16 +112,8 @@ class SourceMap:
 
     def key(self, path: Path_) -> Mark:
         """The mark of the key that introduces ``path`` (falls back to the value)."""
-        index, found = self._find(path)
-        if found and path and isinstance(self._parent(path), dict):
-            return self._at(index - 1)
-        return self._at(index)
-
-    def _parent(self, path: Path_) -> Any:
-        value = self._data
-        for part in path[:-1]:
-            value = value[part]
-        return value
+        index, found, parent = self._find(path)
+        return self._at(index - 1 if found and isinstance(parent, dict) else index)
 
     def __getstate__(self) -> tuple[Any, array[int]]:
         return self._data, self._packed

@@ -5,50 +5,8 @@ decided here, so the site and the auditor narratives can never disagree. The typ
 are in :mod:`.types`; :class:`CatalogViews` (in :mod:`.build`) computes them.
 """
 
+from . import types
 from .build import CatalogViews
-from .types import (
-    SEVERITY_ORDER,
-    Bar,
-    BreakGlassView,
-    ConflictView,
-    ControlView,
-    EvidenceView,
-    ExceptionView,
-    FindingView,
-    MappingView,
-    NhiView,
-    OwnershipView,
-    PersonRolesView,
-    PersonView,
-    PopulationView,
-    ReviewView,
-    RoleView,
-    RuleView,
-    SodView,
-    SourceRef,
-    SystemView,
-)
+from .types import *  # noqa: F403 - the view types are this package's API
 
-__all__ = [
-    "SEVERITY_ORDER",
-    "Bar",
-    "BreakGlassView",
-    "CatalogViews",
-    "ConflictView",
-    "ControlView",
-    "EvidenceView",
-    "ExceptionView",
-    "FindingView",
-    "MappingView",
-    "NhiView",
-    "OwnershipView",
-    "PersonRolesView",
-    "PersonView",
-    "PopulationView",
-    "ReviewView",
-    "RoleView",
-    "RuleView",
-    "SodView",
-    "SourceRef",
-    "SystemView",
-]
+__all__ = ["CatalogViews", *types.__all__]

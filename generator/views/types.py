@@ -270,3 +270,27 @@ class NhiView:
     rotation_ok: bool
     last_interactive: str
     source: SourceRef
+
+
+__all__ = [
+    "SEVERITY_ORDER",
+    "Bar",
+    "BreakGlassView",
+    "ConflictView",
+    "ControlView",
+    "EvidenceView",
+    "ExceptionView",
+    "FindingView",
+    "MappingView",
+    "NhiView",
+    "OwnershipView",
+    "PersonRolesView",
+    "PersonView",
+    "PopulationView",
+    "ReviewView",
+    "RoleView",
+    "RuleView",
+    "SodView",
+    "SourceRef",
+    "SystemView",
+]

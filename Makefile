@@ -6,7 +6,7 @@ VENV := .venv/bin
 PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help setup build check test bench bench-small lint format schema docs lock clean
+.PHONY: help setup build check test bench bench-small lint format schema docs lock wheel clean
 
 help: ## List the commands
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -22,7 +22,8 @@ test: ## Run the whole test suite (installs what it needs first)
 	@scripts/bootstrap.sh --test
 	$(VENV)/python -m pytest -n auto $(PYTEST_ARGS)
 
-BENCH_WORK ?= build/bench
+# Outside the repository: the generated catalogs are 100 MB and more.
+BENCH_WORK ?= $(HOME)/.cache/controlbook-bench
 
 bench: setup ## Benchmark at full size (1,000 controls, 5M entitlement rows; about 80 min)
 	$(VENV)/python -m benchmarks.run --work $(BENCH_WORK)/full --json $(BENCH_WORK)/full/figures.json
@@ -42,9 +43,12 @@ format: setup ## Format and fix what ruff can
 schema: setup ## Regenerate the JSON Schema beside the example catalog
 	$(VENV)/controlbook schema -o $(CATALOG)/controlbook.schema.json
 
-lock: setup ## Re-pin requirements.lock from the current .venv
-	@{ head -2 requirements.lock; $(VENV)/pip freeze --exclude-editable | grep -v '^controlbook' | sort; } > requirements.lock.new
-	@mv requirements.lock.new requirements.lock
+lock: ## Re-pin requirements.lock and requirements-dev.lock for Python 3.11.2 to 3.13
+	@scripts/lock.sh
+
+wheel: ## Build the wheel and sdist into dist/ (templates and mkdocs.yml included)
+	@scripts/bootstrap.sh --test
+	$(VENV)/python -m hatchling build -d dist
 
 clean: ## Remove build output and caches (keeps .venv)
 	rm -rf site build .pytest_cache .ruff_cache

@@ -17,6 +17,7 @@ import argparse
 import json
 import os
 import sys
+import tempfile
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
@@ -136,7 +137,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     work = args.work.resolve()
     work.mkdir(parents=True, exist_ok=True)
-    os.environ["CONTROLBOOK_DEV_SIGNER_DIR"] = str(work / "dev-signer")
+    # The development signer refuses to live inside a repository or a catalog, and the work
+    # folder may be either: it gets a folder of its own, outside both.
+    signer = Path(tempfile.gettempdir()) / f"controlbook-bench-signer-{os.getuid()}"
+    os.environ["CONTROLBOOK_DEV_SIGNER_DIR"] = str(signer)
     os.environ["CONTROLBOOK_CACHE_DIR"] = str(work / "cache")
     from . import stages  # imports the library after the environment is set
 

@@ -6,7 +6,7 @@ import shutil
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from generator.build import DEFAULT_CONFIG, build
+from generator.build import build
 from generator.evaluate import INTERNAL_ERROR, evaluate
 from generator.loader import load_catalog
 from generator.parsecache import ParseCache
@@ -26,6 +26,7 @@ from generator.render.site import (
     site_environment,
     write_docs,
 )
+from generator.resources import DEFAULT_MKDOCS_CONFIG as DEFAULT_CONFIG
 from generator.rules import Context
 from generator.sign import load_signer
 from generator.views import CatalogViews

@@ -18,11 +18,9 @@ from .loader import load_catalog
 from .parsecache import parse_cache
 from .render.narratives import NarrativeBatch, render_narratives
 from .render.site import Progress, build_site_into, output_lock, staging_dir, swap_in
+from .resources import DEFAULT_MKDOCS_CONFIG, SOURCE_TREE
 from .sign import load_signer
 from .views import CatalogViews
-
-ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_CONFIG = ROOT / "mkdocs.yml"
 
 
 def pdf_cache() -> Path:
@@ -45,7 +43,7 @@ def build(
     out: Path,
     *,
     as_of: date | None = None,
-    config_file: Path = DEFAULT_CONFIG,
+    config_file: Path = DEFAULT_MKDOCS_CONFIG,
     templates: Path | None = None,
     strict: bool = False,
     pdfs: bool = True,
@@ -67,7 +65,7 @@ def build(
         batch = None
         if pdfs:
             progress(f"rendering and signing {len(catalog.controls)} narratives")
-            signer = load_signer(catalog.settings, catalog.root, forbidden=(ROOT, out))
+            signer = load_signer(catalog.settings, catalog.root, forbidden=(SOURCE_TREE, out))
             batch = render_narratives(
                 views,
                 Path(tmp),

@@ -6,19 +6,17 @@ This is the only module that imports click. Exit codes (see :mod:`generator.erro
 
 from __future__ import annotations
 
-import functools
+import os
 import sys
-from collections.abc import Callable
 from datetime import date
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import click
 
 from . import __version__
-from .errors import EXIT_FINDINGS, EXIT_OK, CatalogInvalid, ControlbookError
-
-F = TypeVar("F", bound=Callable[..., Any])
+from .diagnostics import printable
+from .errors import EXIT_ERROR, EXIT_FINDINGS, EXIT_OK, CatalogInvalid, ControlbookError
 
 CATALOG_ARG = click.argument(
     "catalog", default="controls", type=click.Path(path_type=Path), metavar="[CATALOG]"
@@ -44,25 +42,51 @@ def _summary(diagnostics: list[Any]) -> str:
     return f"{errors} error(s), {warnings} warning(s)"
 
 
-def reports_errors(command: F) -> F:
-    """Turn library errors into a clear message and exit code 2, never a traceback."""
+def _describe_os_error(exc: OSError) -> str:
+    reason = exc.strerror or str(exc) or type(exc).__name__
+    where = exc.filename if exc.filename is not None else None
+    if where is None:
+        return reason
+    return f"{printable(os.fsdecode(where))}: {reason}"
 
-    @functools.wraps(command)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
+
+class ControlbookGroup(click.Group):
+    """Every command runs inside one error boundary: library errors print as a clear
+    message, OS errors (full disk, read-only folder…) as one line naming the file, and an
+    unexpected exception as one line naming the command: exit 2 each, never a traceback
+    (1 stays "findings"). ``CONTROLBOOK_DEBUG=1`` re-raises for a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
         try:
-            return command(*args, **kwargs)
+            return super().invoke(ctx)
         except CatalogInvalid as exc:
             _print_diagnostics(exc.diagnostics)
             click.echo(f"controlbook: catalog is invalid: {_summary(exc.diagnostics)}", err=True)
             sys.exit(exc.exit_code)
         except ControlbookError as exc:
-            click.echo(f"controlbook: error: {exc}", err=True)
+            click.echo(f"controlbook: error: {printable(str(exc), limit=2000)}", err=True)
             sys.exit(exc.exit_code)
+        except (click.ClickException, click.exceptions.Exit, click.Abort):
+            raise
+        except OSError as exc:
+            if os.environ.get("CONTROLBOOK_DEBUG"):
+                raise
+            click.echo(f"controlbook: error: {_describe_os_error(exc)}", err=True)
+            sys.exit(EXIT_ERROR)
+        except Exception as exc:
+            if os.environ.get("CONTROLBOOK_DEBUG"):
+                raise
+            command = ctx.invoked_subcommand or "controlbook"
+            detail = printable(f"{type(exc).__name__}: {exc}", limit=500)
+            click.echo(
+                f"controlbook: internal error in '{command}': {detail} "
+                "(this is a bug; CONTROLBOOK_DEBUG=1 shows the traceback)",
+                err=True,
+            )
+            sys.exit(EXIT_ERROR)
 
-    return wrapper  # type: ignore[return-value]
 
-
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=ControlbookGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="controlbook")
 def main() -> None:
     """Keep an IT control catalog honest: validate it, find ownership and evidence
@@ -75,7 +99,6 @@ def main() -> None:
 @main.command()
 @CATALOG_ARG
 @click.option("--strict", is_flag=True, help="Treat warnings (e.g. unknown keys) as errors.")
-@reports_errors
 def validate(catalog: Path, strict: bool) -> None:
     """Load and validate a catalog; report every error and warning (exit 0 or 2)."""
     from .loader import load_catalog
@@ -134,7 +157,6 @@ AS_OF = click.option(
 )
 @OUTPUT
 @click.option("--strict", is_flag=True, help="Treat catalog warnings as errors.")
-@reports_errors
 def check(
     catalog: Path,
     as_of: date | None,
@@ -203,7 +225,6 @@ def _progress_console():  # type: ignore[no-untyped-def]
 @click.option("--no-pdf", is_flag=True, help="Build the site without the signed narratives.")
 @JOBS
 @click.option("--strict", is_flag=True, help="Treat catalog warnings as errors.")
-@reports_errors
 def build_command(
     catalog: Path,
     as_of: date | None,
@@ -261,7 +282,6 @@ def build_command(
 )
 @TEMPLATES_OPT
 @JOBS
-@reports_errors
 def pdf(
     controls: tuple[str, ...],
     catalog: Path,
@@ -271,17 +291,18 @@ def pdf(
     jobs: int | None,
 ) -> None:
     """Render and sign the PDF narratives of CONTROL... (default: every control)."""
-    from .build import ROOT, pdf_cache
+    from .build import pdf_cache
     from .evaluate import evaluate
     from .loader import load_catalog
     from .parsecache import parse_cache
     from .render.narratives import render_narratives
+    from .resources import SOURCE_TREE
     from .sign import load_signer
     from .views import CatalogViews
 
     loaded = load_catalog(catalog, cache=parse_cache())
     views = CatalogViews(loaded, evaluate(loaded, as_of))
-    signer = load_signer(loaded.settings, loaded.root, forbidden=(ROOT,))
+    signer = load_signer(loaded.settings, loaded.root, forbidden=(SOURCE_TREE,))
     console = _progress_console()
     with console.status("rendering") as status:
         batch = render_narratives(
@@ -304,7 +325,7 @@ def pdf(
     "pdfs",
     nargs=-1,
     required=True,
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
     metavar="PDF...",
 )
 @click.option(
@@ -317,7 +338,6 @@ def pdf(
     type=click.Path(exists=True, file_okay=False, path_type=Path),
     help="Re-hash the attached evidence manifest against this catalog and report changes.",
 )
-@reports_errors
 def verify(pdfs: tuple[Path, ...], trust: Path | None, catalog: Path | None) -> None:
     """Verify signed narratives: integrity, signer, signing time, trust (exit 0 or 1)."""
     from .verify import verify_pdfs
@@ -343,7 +363,6 @@ def verify(pdfs: tuple[Path, ...], trust: Path | None, catalog: Path | None) -> 
     help="Where the served site is built.",
 )
 @click.option("--templates", type=click.Path(exists=True, file_okay=False, path_type=Path))
-@reports_errors
 def serve(
     catalog: Path, as_of: date | None, host: str, port: int, out: Path, templates: Path | None
 ) -> None:
@@ -371,7 +390,6 @@ def serve(
 @click.option(
     "--format", "fmt", type=click.Choice(["text", "json", "csv"]), default="text", show_default=True
 )
-@reports_errors
 def coverage(catalog: Path, as_of: date | None, fmt: str) -> None:
     """Show NIST CSF 2.0 and OWASP NHI coverage by the catalog's controls."""
     from .coverage import compute
@@ -404,7 +422,6 @@ def schema(output: Path | None) -> None:
 @main.command()
 @click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--force", is_flag=True, help="Write into a folder that is not empty.")
-@reports_errors
 def init(directory: Path, force: bool) -> None:
     """Create a small, valid, commented catalog in DIRECTORY to start from."""
     from .scaffold import scaffold
@@ -434,7 +451,6 @@ def init(directory: Path, force: bool) -> None:
     help="Exit 1 on introduced findings at or above this (default: HEAD's settings.fail_on).",
 )
 @OUTPUT
-@reports_errors
 def diff(
     base: str | None,
     head: str | None,

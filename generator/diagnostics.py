@@ -9,9 +9,41 @@ prints like a compiler message::
 from __future__ import annotations
 
 import difflib
+import re
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
+
+_UNSAFE = re.compile(
+    "[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u2064\u2066-\u2069\ufeff]"
+)
+
+
+def printable(text: str, limit: int = 200) -> str:
+    """``text`` made safe for a terminal line: control, bidi and zero-width characters shown
+    as escapes (a file name cannot forge another ``file:line: error`` line or recolour the
+    terminal), cut after ``limit`` characters with the number left out."""
+
+    def escape(match: re.Match[str]) -> str:
+        char = match.group()
+        code = ord(char)
+        return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+    shown = text if len(text) <= limit else text[:limit]
+    shown = _UNSAFE.sub(escape, shown)
+    if len(text) > limit:
+        shown += f"… ({len(text) - limit:,} more characters)"
+    return shown
+
+
+def invisible_characters(text: str) -> list[str]:
+    """Names of the control, bidi and zero-width characters in ``text`` (tab excluded)."""
+    return [
+        unicodedata.name(c, f"U+{ord(c):04X}")
+        for c in dict.fromkeys(_UNSAFE.findall(text))
+        if c != "\t"
+    ]
 
 
 @dataclass(frozen=True, order=True)
@@ -23,9 +55,10 @@ class Location:
     column: int = 0
 
     def __str__(self) -> str:
+        file = printable(self.file, limit=300)
         if self.line <= 0:
-            return self.file
-        return f"{self.file}:{self.line}:{self.column}"
+            return file
+        return f"{file}:{self.line}:{self.column}"
 
 
 class Level(StrEnum):
@@ -44,11 +77,12 @@ class Diagnostic:
     source_line: str = ""
 
     def __str__(self) -> str:
-        prefix = f"{self.key}: " if self.key else ""
-        text = f"{self.location}: {self.level}: {prefix}{self.message}"
+        prefix = f"{printable(self.key)}: " if self.key else ""
+        text = f"{self.location}: {self.level}: {prefix}{printable(self.message, limit=1000)}"
         if self.source_line and self.location.column > 0:
-            caret = " " * (self.location.column - 1) + "^"
-            text += f"\n    {self.source_line}\n    {caret}"
+            before = printable(self.source_line[: self.location.column - 1], limit=120)
+            caret = " " * len(before) + "^"
+            text += f"\n    {printable(self.source_line, limit=240)}\n    {caret}"
         return text
 
     def sort_key(self) -> tuple[str, int, int, str]:

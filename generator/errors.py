@@ -46,3 +46,7 @@ class CatalogInvalid(ControlbookError):
 
 class InputError(ControlbookError):
     """A file the user pointed at is missing, unreadable or malformed."""
+
+
+class InstallationError(ControlbookError):
+    """Controlbook's own files (templates, configuration) are missing or unreadable."""

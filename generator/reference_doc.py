@@ -149,8 +149,6 @@ def render_cli_reference() -> str:
     out += ["## controlbook", "", "```text", main.get_help(context), "```", ""]
     for name in sorted(main.commands):
         command = main.commands[name]
-        sub = click.Context(
-            command, info_name=f"controlbook {name}", parent=context, terminal_width=88
-        )
+        sub = click.Context(command, info_name=name, parent=context, terminal_width=88)
         out += [f"## controlbook {name}", "", "```text", command.get_help(sub), "```", ""]
     return "\n".join(out).rstrip() + "\n"

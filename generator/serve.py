@@ -14,7 +14,7 @@ from pathlib import Path
 
 from .build import build
 from .errors import CatalogInvalid, ControlbookError
-from .render.env import TEMPLATES
+from .resources import TEMPLATES
 
 log = logging.getLogger("controlbook.serve")
 
@@ -46,7 +46,14 @@ def make_server(
             return
         report(f"rebuilt {result.pages} pages in {result.seconds:.1f} s")
 
-    server = LiveReloadServer(builder=rebuild, host=host, port=port, root=str(out))
+    class Server(LiveReloadServer):
+        def server_bind(self) -> None:
+            super().server_bind()
+            # MkDocs computes the URL before binding: with port 0 it would print ":0".
+            bound_host, bound_port = self.server_address[:2]
+            self.url = f"http://{bound_host}:{bound_port}/"
+
+    server = Server(builder=rebuild, host=host, port=port, root=str(out))
     server.watch(str(catalog))
     server.watch(str(TEMPLATES))
     if templates is not None:

@@ -3,13 +3,17 @@
 # the system libraries WeasyPrint uses, then a virtual environment (.venv) with the
 # exact versions in requirements.lock, then the package itself (editable).
 #   scripts/bootstrap.sh          runtime needs (build the catalog)
-#   scripts/bootstrap.sh --test   also what the test suite needs (PDF and browser tools)
+#   scripts/bootstrap.sh --test   also what the test suite needs (requirements-dev.lock,
+#                                 PDF and browser tools)
+# Works with Debian 12's and 13's own python3 (3.11.2, 3.13) or any CPython 3.11.2+.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 packages=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core)
+lock=requirements.lock
 if [[ "${1:-}" == "--test" ]]; then
   packages+=(poppler-utils chromium)
+  lock=requirements-dev.lock
 fi
 
 missing=()
@@ -24,17 +28,18 @@ if ((${#missing[@]})); then
 fi
 
 python=${PYTHON:-python3}
-stamp=.venv/.controlbook-lock
+stamp=.venv/.controlbook-$lock
 if [[ ! -x .venv/bin/python ]]; then
   echo "bootstrap: creating .venv with $($python --version)"
   "$python" -m venv .venv
 fi
-if ! cmp -s requirements.lock "$stamp" 2>/dev/null; then
-  echo "bootstrap: installing pinned Python packages (requirements.lock)"
+if ! cat requirements.lock "$lock" | cmp -s - "$stamp" 2>/dev/null; then
+  echo "bootstrap: installing pinned Python packages ($lock)"
   .venv/bin/python -m pip install -q --upgrade pip
-  .venv/bin/python -m pip install -q -r requirements.lock
-  cp requirements.lock "$stamp"
+  .venv/bin/python -m pip install -q -r "$lock"
+  cat requirements.lock "$lock" >"$stamp"
 fi
-if ! .venv/bin/python -c "import generator" 2>/dev/null || [[ ! -x .venv/bin/controlbook ]]; then
-  .venv/bin/python -m pip install -q --no-deps --no-build-isolation -e .
+if ! .venv/bin/python -c "import generator.resources" 2>/dev/null || [[ ! -x .venv/bin/controlbook ]]; then
+  # editable: the build backend comes pinned from pyproject.toml's build-system
+  .venv/bin/python -m pip install -q --no-deps -e .
 fi

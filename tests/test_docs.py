@@ -45,3 +45,14 @@ def test_the_cli_reference_is_current() -> None:
 
     current = (ROOT / "docs" / "cli.md").read_text(encoding="utf-8")
     assert current == render_cli_reference(), "run `make docs` to regenerate docs/cli.md"
+
+
+def test_the_cli_reference_shows_each_usage_line_as_a_user_types_it() -> None:
+    from generator.cli import main
+
+    reference = (ROOT / "docs" / "cli.md").read_text(encoding="utf-8")
+    usages = [line for line in reference.splitlines() if line.startswith("Usage: ")]
+    assert len(usages) == len(main.commands) + 1
+    for name in main.commands:
+        assert any(u.startswith(f"Usage: controlbook {name} [OPTIONS]") for u in usages), name
+    assert not [u for u in usages if "controlbook controlbook" in u]

@@ -20,7 +20,6 @@ from pypdf import PdfReader
 
 from generator.evaluate import evaluate
 from generator.loader import load_catalog
-from generator.render.env import TEMPLATES
 from generator.render.narrative import MANIFEST_NAME, build_narratives
 from generator.render.narratives import (
     NarrativeBatch,
@@ -38,6 +37,7 @@ from generator.render.pdf import (
     render_pdf,
     template_dirs,
 )
+from generator.resources import TEMPLATES
 from generator.sign import DocumentSigner, load_signer
 from generator.verify import verify_pdfs
 from generator.views import CatalogViews

@@ -13,11 +13,18 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from jinja2 import (
+    ChoiceLoader,
+    Environment,
+    FileSystemLoader,
+    StrictUndefined,
+    TemplateNotFound,
+    select_autoescape,
+)
 from markupsafe import Markup, escape
 
-TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
-"""The project's templates (``templates/`` at the repository root)."""
+from ..errors import InstallationError
+from ..resources import TEMPLATES
 
 _MD_INLINE = re.compile(r"[\\`*_{}\[\]()#+!|~<>&\"']")
 _LINE_START = re.compile(r"^(?:[-=]|\d+(?=[.)]))")
@@ -80,17 +87,35 @@ def link(text: Any, url: Any) -> Markup:
     return Markup(f'<a href="{escape(target)}">{label}</a>') if target else Markup(label)
 
 
+class _TemplateLoader(ChoiceLoader):
+    """The override folder first, then the built-in templates. A template found in neither
+    means a broken installation: that is said plainly, with the folders searched."""
+
+    def __init__(self, folders: list[Path]) -> None:
+        super().__init__([FileSystemLoader(str(f)) for f in folders])
+        self.folders = folders
+
+    def load(self, environment: Environment, name: str, globals: Any = None) -> Any:
+        try:
+            return super().load(environment, name, globals)
+        except TemplateNotFound:
+            searched = ", ".join(str(f) for f in self.folders)
+            raise InstallationError(
+                f"template {name!r} is missing (searched {searched}): the installation "
+                "is incomplete; reinstall Controlbook"
+            ) from None
+
+
 def make_environment(kind: str, overrides: Path | None = None) -> Environment:
     """Environment for ``kind`` ("site", "pdf", "diff"); ``overrides`` is a folder whose
     templates replace the project's ones with the same name."""
-    loaders = [FileSystemLoader(str(overrides / kind))] if overrides else []
-    loaders.append(FileSystemLoader(str(TEMPLATES / kind)))
-    loaders.append(FileSystemLoader(str(TEMPLATES / "shared")))
+    folders = [overrides / kind] if overrides else []
+    folders.append(TEMPLATES / kind)
     # Markdown pages: every value goes through md_escape (HTML *and* Markdown syntax);
     # autoescape stays on so that macros return Markup and nothing slips through unescaped.
     finalize: Callable[[Any], Any] | None = md_escape if kind in ("site", "diff") else None
     env = Environment(
-        loader=ChoiceLoader(loaders),
+        loader=_TemplateLoader(folders),
         undefined=StrictUndefined,
         autoescape=select_autoescape(default=True, default_for_string=True),
         finalize=finalize,

@@ -21,7 +21,7 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from ..errors import ControlbookError
-from .env import TEMPLATES
+from ..resources import TEMPLATES
 
 PDF_VARIANT = "pdf/a-3b"
 

@@ -25,8 +25,9 @@ from markupsafe import escape
 from ..errors import ControlbookError
 from ..model import Severity
 from ..references import load_csf, load_owasp_nhi
+from ..resources import TEMPLATES
 from ..views import CatalogViews
-from .env import TEMPLATES, make_environment
+from .env import make_environment
 from .svg import bar_chart, heat_cell
 
 Progress = Callable[[str], None]

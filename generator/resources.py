@@ -1,0 +1,25 @@
+"""Files Controlbook ships besides its code: the default templates and MkDocs configuration.
+
+The repository's top-level ``templates/`` and ``mkdocs.yml`` are their only source. A
+wheel carries them as ``generator/_data/`` (mapped there by the build backend, see
+``pyproject.toml``); a source checkout (and an editable install) reads them where they are.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+PACKAGE = Path(__file__).resolve().parent
+"""The installed ``generator`` package."""
+
+SOURCE_TREE = PACKAGE.parent
+"""The folder holding the package: the repository in a checkout, ``site-packages`` when installed."""
+
+_PACKAGED = PACKAGE / "_data"
+_DATA = _PACKAGED if _PACKAGED.is_dir() else SOURCE_TREE
+
+TEMPLATES = _DATA / "templates"
+"""The built-in Jinja templates (``site/``, ``pdf/``, ``diff/``)."""
+
+DEFAULT_MKDOCS_CONFIG = _DATA / "mkdocs.yml"
+"""The MkDocs configuration the site is built with unless ``--config`` says otherwise."""

@@ -54,4 +54,4 @@ clean: ## Remove build output and caches (keeps .venv)
 	rm -rf site build .pytest_cache .ruff_cache
 
 docs: setup ## Regenerate docs/catalog-reference.md and the README rule table from the code
-	$(VENV)/python scripts/gen_docs.py
+	$(VENV)/python -m scripts.gen_docs

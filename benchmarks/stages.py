@@ -4,19 +4,15 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-from generator.build import build
-from generator.evaluate import INTERNAL_ERROR, evaluate
-from generator.loader import load_catalog
-from generator.parsecache import ParseCache
+from generator.catalog.loader import load_catalog
+from generator.catalog.parsecache import ParseCache
+from generator.evaluation.evaluate import INTERNAL_ERROR, evaluate
+from generator.evaluation.rules import Context
+from generator.publish.build import build
+from generator.publish.narratives import default_jobs, render_narratives
 from generator.render.narrative import build_narratives, catalog_rel
-from generator.render.narratives import (
-    default_jobs,
-    pdf_environment,
-    render_html,
-    render_narratives,
-)
+from generator.render.narratives import pdf_environment, render_html
 from generator.render.pdf import document_date, template_dirs
 from generator.render.site import (
     build_site_into,
@@ -27,21 +23,16 @@ from generator.render.site import (
     write_docs,
 )
 from generator.resources import DEFAULT_MKDOCS_CONFIG as DEFAULT_CONFIG
-from generator.rules import Context
-from generator.sign import load_signer
+from generator.signing.sign import load_signer
 from generator.views import CatalogViews
 
 from .baselines import mkdocs_alone, sod_sql, weasyprint_alone
 from .measure import Stage, measure
-
-if TYPE_CHECKING:
-    from .run import Report
+from .report import Figure, Report
 
 
 def evaluate_catalog(folder: Path, work: Path, report: Report) -> CatalogViews:
     """Load + validate (with an empty parse cache, then a filled one), evaluate, views."""
-    from .run import Figure
-
     cache_dir = _fresh(work / "cache" / "yaml")
     _, cold = measure(
         "load + validate (cold: parse every file)",
@@ -103,8 +94,6 @@ def _touch(views: CatalogViews) -> None:
 
 def site(views: CatalogViews, work: Path, report: Report) -> None:
     """Jinja pages, our site build, and ``mkdocs build`` alone on the same pages."""
-    from .run import Figure
-
     pages, stage = measure("site pages (Jinja)", lambda: render_pages(views, site_environment()))
     report.add(stage)
     people_pages = [
@@ -142,8 +131,6 @@ def _site_build(views: CatalogViews, target: Path, name: str, report: Report) ->
 
 def site_linearity(folder: Path, work: Path, report: Report) -> None:
     """Our site build on a catalog of half the size."""
-    from .run import Figure
-
     catalog = load_catalog(folder)
     views = CatalogViews(catalog, evaluate(catalog))
     half = _site_build(views, work / "site-half", "site build, half size (ours)", report)
@@ -153,8 +140,6 @@ def site_linearity(folder: Path, work: Path, report: Report) -> None:
 
 def pdfs(views: CatalogViews, work: Path, report: Report, *, sample: int, jobs: int | None) -> None:
     """A sample of narratives: one process, the pool, WeasyPrint alone, and signing."""
-    from .run import Figure
-
     ids = [c.id for c in views.controls]
     count = min(sample, len(ids))
     chosen = [ids[i * len(ids) // count] for i in range(count)]
@@ -216,8 +201,6 @@ def _html_files(views: CatalogViews, controls: list[str], folder: Path) -> list[
 
 def sod(views: CatalogViews, report: Report) -> None:
     """Held SoD conflicts: ours (from scratch) against the query written in DuckDB SQL."""
-    from .run import Figure
-
     ctx = Context(views.catalog, views.as_of)
     conflicts, ours = measure("SoD conflicts (ours, fresh context)", lambda: ctx.access.conflicts)
     report.add(replace_note(ours, f"{len(conflicts)} conflicts"))
@@ -239,8 +222,6 @@ def sod(views: CatalogViews, report: Report) -> None:
 
 def incremental(folder: Path, work: Path, report: Report, *, pdfs: bool) -> None:
     """``controlbook build`` from a cold cache, then again after one control changed."""
-    from .run import Figure
-
     cache = work / "cache" / "pdf"
     shutil.rmtree(cache, ignore_errors=True)
     out = work / "site-build"

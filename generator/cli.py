@@ -101,8 +101,8 @@ def main() -> None:
 @click.option("--strict", is_flag=True, help="Treat warnings (e.g. unknown keys) as errors.")
 def validate(catalog: Path, strict: bool) -> None:
     """Load and validate a catalog; report every error and warning (exit 0 or 2)."""
-    from .loader import load_catalog
-    from .parsecache import parse_cache
+    from .catalog.loader import load_catalog
+    from .catalog.parsecache import parse_cache
 
     loaded = load_catalog(catalog, strict=strict, cache=parse_cache())
     _print_diagnostics(loaded.warnings)
@@ -166,10 +166,10 @@ def check(
     strict: bool,
 ) -> None:
     """Evaluate the catalog for ownership and evidence gaps (exit 0, 1 or 2)."""
-    from .evaluate import evaluate
-    from .loader import load_catalog
+    from .catalog.loader import load_catalog
+    from .catalog.parsecache import parse_cache
+    from .evaluation.evaluate import evaluate
     from .model import Severity
-    from .parsecache import parse_cache
     from .report import csvout, jsonout, sarif, text
 
     loaded = load_catalog(catalog, strict=strict, cache=parse_cache())
@@ -235,7 +235,7 @@ def build_command(
     strict: bool,
 ) -> None:
     """Build the control catalog site and the signed PDF narratives into --out."""
-    from .build import build
+    from .publish.build import build
 
     console = _progress_console()
     with console.status("building") as status:
@@ -291,13 +291,13 @@ def pdf(
     jobs: int | None,
 ) -> None:
     """Render and sign the PDF narratives of CONTROL... (default: every control)."""
-    from .build import pdf_cache
-    from .evaluate import evaluate
-    from .loader import load_catalog
-    from .parsecache import parse_cache
-    from .render.narratives import render_narratives
+    from .catalog.loader import load_catalog
+    from .catalog.parsecache import parse_cache
+    from .evaluation.evaluate import evaluate
+    from .publish.build import pdf_cache
+    from .publish.narratives import render_narratives
     from .resources import SOURCE_TREE
-    from .sign import load_signer
+    from .signing.sign import load_signer
     from .views import CatalogViews
 
     loaded = load_catalog(catalog, cache=parse_cache())
@@ -340,7 +340,7 @@ def pdf(
 )
 def verify(pdfs: tuple[Path, ...], trust: Path | None, catalog: Path | None) -> None:
     """Verify signed narratives: integrity, signer, signing time, trust (exit 0 or 1)."""
-    from .verify import verify_pdfs
+    from .signing.verify import verify_pdfs
 
     results = verify_pdfs(list(pdfs), trust=trust, catalog=catalog)
     for result in results:
@@ -369,7 +369,7 @@ def serve(
     """Build and serve the site with live reload (loopback unless --host says otherwise)."""
     import logging
 
-    from .serve import make_server
+    from .publish.serve import make_server
 
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     server = make_server(
@@ -392,10 +392,10 @@ def serve(
 )
 def coverage(catalog: Path, as_of: date | None, fmt: str) -> None:
     """Show NIST CSF 2.0 and OWASP NHI coverage by the catalog's controls."""
-    from .coverage import compute
-    from .evaluate import evaluate
-    from .loader import load_catalog
-    from .parsecache import parse_cache
+    from .catalog.loader import load_catalog
+    from .catalog.parsecache import parse_cache
+    from .evaluation.coverage import compute
+    from .evaluation.evaluate import evaluate
     from .report import coverage as render
 
     loaded = load_catalog(catalog, cache=parse_cache())
@@ -410,7 +410,7 @@ def coverage(catalog: Path, as_of: date | None, fmt: str) -> None:
 )
 def schema(output: Path | None) -> None:
     """Print the JSON Schema of catalog files (for editors and CI)."""
-    from .schema import schema_json
+    from .catalog.schema import schema_json
 
     text = schema_json()
     if output:
@@ -424,7 +424,7 @@ def schema(output: Path | None) -> None:
 @click.option("--force", is_flag=True, help="Write into a folder that is not empty.")
 def init(directory: Path, force: bool) -> None:
     """Create a small, valid, commented catalog in DIRECTORY to start from."""
-    from .scaffold import scaffold
+    from .catalog.scaffold import scaffold
 
     written = scaffold(directory, force=force)
     for path in written:
@@ -467,8 +467,8 @@ def diff(
     checkout and evaluated at the same as-of date. Exit 1 when the change introduces
     findings at or above the threshold or a weakening listed in settings.block_on.
     """
+    from .diff.review import review_change
     from .model import Severity
-    from .prreview import review_change
     from .report import diffjson, diffmd, sarif
 
     review = review_change(

@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from .diagnostics import Diagnostic
-    from .yamlsrc import Mark
 
 EXIT_OK = 0
 EXIT_FINDINGS = 1
@@ -24,15 +23,6 @@ class ControlbookError(Exception):
     """Base class of every error Controlbook reports to a user."""
 
     exit_code = EXIT_ERROR
-
-
-class YamlError(ControlbookError):
-    """A YAML document could not be read; carries the position of the problem."""
-
-    def __init__(self, message: str, mark: Mark) -> None:
-        super().__init__(message)
-        self.message = message
-        self.mark = mark
 
 
 class CatalogInvalid(ControlbookError):

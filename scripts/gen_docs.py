@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from generator.reference_doc import render_cli_reference, render_reference, with_rules_table
+from scripts.reference_doc import render_cli_reference, render_reference, with_rules_table
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -10,13 +10,13 @@ from pathlib import Path
 
 import pytest
 
+from generator.catalog.loader import load_catalog
 from generator.errors import CatalogInvalid
-from generator.loader import load_catalog
 from generator.model import Catalog
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "controls"
-SCAFFOLD = ROOT / "generator" / "scaffold"
+SCAFFOLD = ROOT / "generator" / "catalog" / "starter"
 SHARED_REFERENCE = ROOT.parent / "shared" / "reference"
 
 

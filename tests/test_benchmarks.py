@@ -18,10 +18,10 @@ from pathlib import Path
 import pytest
 
 from benchmarks.make_catalog import generate
-from benchmarks.run import TARGETS
+from benchmarks.report import TARGETS
 from benchmarks.synthetic.spec import Spec
-from generator.evaluate import INTERNAL_ERROR, evaluate
-from generator.loader import load_catalog
+from generator.catalog.loader import load_catalog
+from generator.evaluation.evaluate import INTERNAL_ERROR, evaluate
 
 ROOT = Path(__file__).resolve().parents[1]
 SMALL = Spec(

@@ -17,7 +17,7 @@ import pytest
 from PIL import Image
 from playwright.sync_api import expect
 
-from generator.build import build
+from generator.publish.build import build
 from tests.conftest import EXAMPLE, ROOT
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]

@@ -9,8 +9,8 @@ import json
 from click.testing import CliRunner
 
 from generator.cli import main
-from generator.coverage import compute
-from generator.evaluate import evaluate
+from generator.evaluation.coverage import compute
+from generator.evaluation.evaluate import evaluate
 from generator.report.cells import safe_cell
 from tests.conftest import CatalogDir
 

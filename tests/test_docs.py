@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from generator.model import FILE_KINDS
-from generator.reference_doc import render_reference
+from scripts.reference_doc import render_reference
 from tests.conftest import ROOT
 
 
@@ -34,14 +34,14 @@ def test_every_cli_command_is_in_the_readme() -> None:
 
 
 def test_the_readme_rule_table_matches_the_registered_rules() -> None:
-    from generator.reference_doc import with_rules_table
+    from scripts.reference_doc import with_rules_table
 
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     assert readme == with_rules_table(readme), "run `make docs` to refresh the README rule table"
 
 
 def test_the_cli_reference_is_current() -> None:
-    from generator.reference_doc import render_cli_reference
+    from scripts.reference_doc import render_cli_reference
 
     current = (ROOT / "docs" / "cli.md").read_text(encoding="utf-8")
     assert current == render_cli_reference(), "run `make docs` to regenerate docs/cli.md"

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import re
 
-from generator.evaluate import evaluate
-from generator.loader import load_catalog
+from generator.catalog.loader import load_catalog
+from generator.evaluation.evaluate import evaluate
 from tests.conftest import EXAMPLE
 
 # (rule, control, file relative to controls/, line, status)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from generator.extracts import ExtractError, ExtractStore
+from generator.evidence.extracts import ExtractError, ExtractStore
 from tests.conftest import CatalogDir
 
 REL = "extracts/app-2026-03-31.csv"

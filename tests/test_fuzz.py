@@ -13,11 +13,11 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from generator.catalog.loader import read_file
+from generator.catalog.yamlsrc import YamlError, _may_nest_deeper_than, parse_yaml
 from generator.diagnostics import Level
-from generator.errors import YamlError
-from generator.loader import read_file
 from generator.model import FILE_KINDS
-from generator.yamlsrc import Mark, _may_nest_deeper_than, parse_yaml
+from generator.model.positions import Mark
 
 YAML_ALPHABET = st.sampled_from(
     [*"abcxyz019 :-[]{},&*!|>'\"#%@`?\t\n\r\\<=.", "kind", "people", "\u00e9", "\ufeff"]

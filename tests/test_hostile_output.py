@@ -26,7 +26,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from lxml import html
 from pypdf import PdfReader
 
-from generator.build import build
+from generator.publish.build import build
 from tests.conftest import EXAMPLE, CatalogDir
 
 pytestmark = pytest.mark.slow

@@ -123,7 +123,7 @@ def test_the_wheel_carries_the_templates_and_the_mkdocs_configuration(
             packaged = "generator/_data/" + source.relative_to(REPO).as_posix()
             assert packaged in names, f"{packaged} is not in the wheel"
     assert "generator/references/data/nist-csf-2.0.yaml" in names
-    assert "generator/scaffold/catalog.yaml" in names
+    assert "generator/catalog/starter/catalog.yaml" in names
     assert not [n for n in names if n.startswith(("tests/", "controls/", "benchmarks/"))]
 
 

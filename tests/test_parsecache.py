@@ -9,10 +9,9 @@ from typing import Any
 
 import pytest
 
-from generator.errors import YamlError
-from generator.loader import load_catalog
-from generator.parsecache import ParseCache
-from generator.yamlsrc import parse_yaml
+from generator.catalog.loader import load_catalog
+from generator.catalog.parsecache import ParseCache
+from generator.catalog.yamlsrc import YamlError, parse_yaml
 
 TEXT = """kind: review
 id: R-1

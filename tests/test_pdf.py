@@ -18,17 +18,11 @@ from pathlib import Path
 import pytest
 from pypdf import PdfReader
 
-from generator.evaluate import evaluate
-from generator.loader import load_catalog
+from generator.catalog.loader import load_catalog
+from generator.evaluation.evaluate import evaluate
+from generator.publish.narratives import NarrativeBatch, default_jobs, render_narratives
 from generator.render.narrative import MANIFEST_NAME, build_narratives
-from generator.render.narratives import (
-    NarrativeBatch,
-    attachments_of,
-    default_jobs,
-    pdf_environment,
-    render_html,
-    render_narratives,
-)
+from generator.render.narratives import attachments_of, pdf_environment, render_html
 from generator.render.pdf import (
     NarrativeError,
     PdfJob,
@@ -38,8 +32,8 @@ from generator.render.pdf import (
     template_dirs,
 )
 from generator.resources import TEMPLATES
-from generator.sign import DocumentSigner, load_signer
-from generator.verify import verify_pdfs
+from generator.signing.sign import DocumentSigner, load_signer
+from generator.signing.verify import verify_pdfs
 from generator.views import CatalogViews
 
 pytestmark = pytest.mark.slow

@@ -46,12 +46,12 @@ from typing import Any
 import pytest
 import yaml
 
+from generator.catalog.loader import load_catalog
 from generator.errors import CatalogInvalid
-from generator.evaluate import INTERNAL_ERROR, evaluate
-from generator.findings import Finding
-from generator.loader import load_catalog
+from generator.evaluation.evaluate import INTERNAL_ERROR, evaluate
+from generator.evaluation.findings import Finding
+from generator.evaluation.rules import RULES, RULES_BY_ID, Rule
 from generator.model import Severity
-from generator.rules import RULES, RULES_BY_ID, Rule
 from tests.conftest import CatalogDir
 
 CASES_DIR = Path(__file__).parent / "rules"

@@ -11,7 +11,7 @@ import jsonschema
 import pytest
 import yaml
 
-from generator.schema import SCHEMA_FILENAME, catalog_schema, schema_json
+from generator.catalog.schema import SCHEMA_FILENAME, catalog_schema, schema_json
 from tests.conftest import EXAMPLE, SCAFFOLD
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from generator.serve import make_server
+from generator.publish.serve import make_server
 from tests.conftest import CatalogDir
 
 pytestmark = pytest.mark.slow

@@ -25,15 +25,15 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from pyhanko.sign.timestamps import DummyTimeStamper
 from pypdf import PdfReader
 
-from generator.devsigner import DIR_ENV, DOCUMENT_SIGNING, DevSignerError
-from generator.evaluate import evaluate
-from generator.loader import load_catalog
+from generator.catalog.loader import load_catalog
+from generator.evaluation.evaluate import evaluate
 from generator.model import Catalog
 from generator.render.narrative import build_narratives
 from generator.render.narratives import attachments_of, pdf_environment, render_html
 from generator.render.pdf import PdfJob, document_date, render_pdf, template_dirs
-from generator.sign import KEY_ENV, PASSPHRASE_ENV, TSA_ENV, SigningError, load_signer
-from generator.verify import verify_pdfs
+from generator.signing.devsigner import DIR_ENV, DOCUMENT_SIGNING, DevSignerError
+from generator.signing.sign import KEY_ENV, PASSPHRASE_ENV, TSA_ENV, SigningError, load_signer
+from generator.signing.verify import verify_pdfs
 from generator.views import CatalogViews
 
 pytestmark = pytest.mark.slow

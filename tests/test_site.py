@@ -17,9 +17,9 @@ import pytest
 from click.testing import CliRunner
 from lxml import html
 
-from generator.build import build
 from generator.cli import main
 from generator.errors import CatalogInvalid
+from generator.publish.build import build
 from tests.conftest import EXAMPLE, CatalogDir
 
 pytestmark = pytest.mark.slow
@@ -65,7 +65,7 @@ def test_dashboard_counts_equal_the_check_json_counts(site: Path) -> None:
 
 
 def test_the_coverage_page_lists_pr_aa_05_with_its_controls(site: Path) -> None:
-    from generator.loader import load_catalog
+    from generator.catalog.loader import load_catalog
 
     catalog = load_catalog(EXAMPLE)
     expected = sorted(c.id for c in catalog.controls.values() if "PR.AA-05" in c.mappings.csf)
@@ -83,7 +83,7 @@ def test_the_findings_table_has_every_finding_with_filter_attributes(site: Path)
 
 
 def test_every_rule_has_a_page_from_its_docstring(site: Path) -> None:
-    from generator.rules import RULES
+    from generator.evaluation.rules import RULES
 
     for rule in RULES:
         content = text(site, f"rules/{rule.id}.html")
@@ -186,7 +186,7 @@ def test_templates_can_be_overridden_by_name(starter: CatalogDir, tmp_path: Path
 
 
 def test_pages_exist_per_control_rule_system_and_role_holder_only(site: Path) -> None:
-    from generator.loader import load_catalog
+    from generator.catalog.loader import load_catalog
 
     catalog = load_catalog(EXAMPLE)
     controls = {p.stem for p in (site / "controls").glob("*.html")} - {"index"}

@@ -6,7 +6,7 @@ reordering its keys is not a change. Owners are compared as the owner in force o
 the evaluation's as-of date. A change that weakens a control (cadence, populations,
 retention, mappings, SoD rule sets, a deleted control, a longer SoD exception)
 carries its :class:`~generator.model.Weakening`; whether it blocks a pull request
-is the settings' ``block_on`` (see :mod:`generator.prreview`).
+is the settings' ``block_on`` (see :mod:`generator.diff.review`).
 """
 
 from .compare import compare, diff_findings

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from ..coverage import compute
-from ..evaluate import Evaluation
-from ..findings import Finding
+from ..evaluation.coverage import compute
+from ..evaluation.evaluate import Evaluation
+from ..evaluation.findings import Finding, fingerprint
 from ..model import Catalog, SodException
-from ..report.sarif import fingerprint
 from .controls import control_deltas
 from .types import (
     Comparison,

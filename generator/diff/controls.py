@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import date
 
-from ..coverage import Coverage
+from ..evaluation.coverage import Coverage
 from ..model import AccountType, ApprovalRule, Catalog, Control, Frequency, Population, Weakening
 from .types import ChangeKind, ControlDelta, DeltaStatus, FieldChange
 

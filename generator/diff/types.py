@@ -8,7 +8,7 @@ from datetime import date
 from enum import StrEnum
 
 from ..diagnostics import Location
-from ..findings import Finding
+from ..evaluation.findings import Finding
 from ..model import Frequency, Weakening
 
 

@@ -9,7 +9,7 @@ from typing import Annotated, Any, get_args, get_origin
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
 from ..diagnostics import Location
-from ..yamlsrc import Mark, Path_, SourceMap
+from .positions import Mark, Path_, SourceMap
 
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:@/+-]*$"
 

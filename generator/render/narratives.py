@@ -1,85 +1,48 @@
-"""``render_narratives``: one signed PDF/A-3b narrative per control, rendered on every core,
-skipping controls whose inputs have not changed since the last build.
-
-Flow per control: view model (:mod:`.narrative`) -> HTML (Jinja, in this process) -> cache
-lookup -> unsigned PDF (:func:`.pdf.render_pdf`, in a worker process) -> signature (in this
-process, so the private key never leaves it) -> cache and ``out_dir/<ID>.pdf``.
+"""A narrative's HTML and attachments: the view model (:mod:`.narrative`) through the
+``pdf`` templates, with who signs it printed on the cover. :mod:`generator.publish.narratives`
+turns these into signed PDFs, in a process pool and through a cache.
 """
 
 from __future__ import annotations
 
-import json
-import multiprocessing
-import os
-import time
-from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor, as_completed
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
 from jinja2 import Environment, TemplateError, TemplateSyntaxError
 
 from .. import __version__
-from ..sign import DocumentSigner, SignerInfo
-from ..views import CatalogViews
 from .env import make_environment
-from .narrative import MANIFEST_NAME, Narrative, build_narratives
-from .pdf import AttachmentData, NarrativeError, PdfJob, RenderedPdf, document_date, render_pdf
-from .pdf import template_dirs as pdf_template_dirs
-from .pdfcache import PdfCache, batch_key, cache_key
-from .site import slug
+from .narrative import MANIFEST_NAME, Narrative
+from .pdf import AttachmentData, NarrativeError
 
-Progress = Callable[[str], None]
 TEMPLATE = "narrative.html.j2"
 GENERATOR = f"Controlbook {__version__}"
 
 
 @dataclass(frozen=True)
-class NarrativeResult:
-    """One narrative written to ``path``; ``cached`` when it was reused unchanged."""
+class SignerInfo:
+    """Who signs, as printed on the cover page and returned to the caller (plain data)."""
 
-    control: str
-    path: Path
-    version: str
-    pages: int
-    cached: bool
-
-
-@dataclass(frozen=True)
-class NarrativeBatch:
-    """What :func:`render_narratives` produced, and who signed it."""
-
-    results: tuple[NarrativeResult, ...]
-    signer: SignerInfo
-    seconds: float
-    jobs: int
+    subject: str
+    issuer: str
+    fingerprint: str
+    not_after: str
+    development: bool
+    level: str
+    timestamp_url: str | None
+    source: str
 
     @property
-    def rendered(self) -> int:
-        return sum(1 for r in self.results if not r.cached)
-
-    @property
-    def cached(self) -> int:
-        return sum(1 for r in self.results if r.cached)
-
-    @property
-    def pdfs(self) -> dict[str, Path]:
-        """Control ID -> PDF, as :func:`generator.render.site.build_site_into` takes them."""
-        return {r.control: r.path for r in self.results}
-
-    @property
-    def development(self) -> bool:
-        """True when a development signature was used (not for production)."""
-        return self.signer.development
-
-    @property
-    def summary(self) -> str:
-        text = (
-            f"{len(self.results)} narrative(s): {self.rendered} rendered and signed, "
-            f"{self.cached} unchanged, in {self.seconds:.1f} s; {self.signer.notice}"
-        )
-        return ("WARNING: " + text) if self.development else text
+    def notice(self) -> str:
+        """One plain sentence on what the signature is worth."""
+        if self.development:
+            return (
+                "Development signature, not for production: signed with a local development "
+                "certificate that proves nothing about who signed. Configure signing_key or "
+                "CONTROLBOOK_SIGNING_KEY for production narratives."
+            )
+        return f"Signed with {self.source} ({self.level})."
 
 
 def pdf_environment(overrides: Path | None = None) -> Environment:
@@ -128,143 +91,3 @@ def attachments_of(narrative: Narrative) -> tuple[AttachmentData, ...]:
             "Data",
         ),
     )
-
-
-def default_jobs() -> int:
-    """The cores this process may use."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # pragma: no cover - not Linux
-        return os.cpu_count() or 1
-
-
-def _rendered(jobs: Iterable[PdfJob], workers: int, count: int) -> Iterator[RenderedPdf]:
-    """Unsigned PDFs as they are ready: in this process for one worker, else in a process
-    pool (spawned, so no lock or thread of this process is inherited). Each job goes to the
-    pool as soon as it is made, so the workers start while the next HTML is rendered."""
-    if workers <= 1 or count <= 1:
-        yield from map(render_pdf, jobs)
-        return
-    context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=min(workers, count), mp_context=context) as pool:
-        futures: dict[Future[RenderedPdf], str] = {}
-        try:
-            for job in jobs:
-                futures[pool.submit(render_pdf, job)] = job.control
-            for future in as_completed(futures):
-                try:
-                    yield future.result()
-                except NarrativeError:
-                    raise
-                except Exception as exc:  # a crashed worker or a WeasyPrint bug
-                    raise NarrativeError(
-                        f"{futures[future]}: rendering failed: {type(exc).__name__}: {exc}"
-                    ) from exc
-        except BaseException:
-            pool.shutdown(wait=True, cancel_futures=True)
-            raise
-
-
-def _check_file_names(ids: list[str]) -> None:
-    """Two IDs that slug to the same file name would overwrite each other's PDF."""
-    seen: dict[str, str] = {}
-    for control in ids:
-        name = slug(control)
-        if name in seen:
-            raise NarrativeError(
-                f"controls {seen[name]!r} and {control!r} would both be written to {name}.pdf"
-            )
-        seen[name] = control
-
-
-def _write(path: Path, data: bytes) -> None:
-    temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    temp.write_bytes(data)
-    os.replace(temp, path)
-
-
-def render_narratives(
-    views: CatalogViews,
-    out_dir: Path,
-    *,
-    signer: DocumentSigner,
-    controls: list[str] | None = None,
-    cache_dir: Path | None = None,
-    jobs: int | None = None,
-    templates: Path | None = None,
-    progress: Progress = lambda _: None,
-) -> NarrativeBatch:
-    """Write one signed narrative per control (default: all; ``controls`` picks some) to
-    ``out_dir/<slug(ID)>.pdf``.
-
-    ``cache_dir`` keeps signed PDFs between builds (``None``: no cache); ``jobs`` is the
-    number of worker processes (default: every core); ``templates`` is an override folder
-    whose ``pdf/`` templates replace the built-in ones. Raises :class:`NarrativeError`
-    (or :class:`~.narrative.UnknownControl`); files already written stay valid.
-
-    Workers are spawned (not forked), so a script calling this with ``jobs > 1`` needs the
-    usual ``if __name__ == "__main__":`` guard; the ``controlbook`` entry point has it.
-    """
-    started = time.perf_counter()
-    workers = jobs or default_jobs()
-    out_dir.mkdir(parents=True, exist_ok=True)
-    env = pdf_environment(templates)
-    created = document_date(views.as_of)
-    dirs = pdf_template_dirs(templates)
-    allowed = (*(str(d) for d in dirs), str(views.catalog.root.resolve()))
-    signer_id = json.dumps(asdict(signer.info), sort_keys=True)
-    batch = batch_key(created, tuple(str(d) for d in dirs), signer_id)
-    cache = PdfCache(cache_dir)
-    narratives = build_narratives(views, controls)
-    _check_file_names([n.control.id for n in narratives])
-    total = len(narratives)
-    results: dict[str, NarrativeResult] = {}
-    todo: list[Narrative] = []
-    keys: dict[str, str] = {}
-    for narrative in narratives:
-        control = narrative.control.id
-        key = cache_key(narrative.digest, batch)
-        target = out_dir / f"{slug(control)}.pdf"
-        hit = cache.get(slug(control), key)
-        if hit is not None:
-            _write(target, hit.data)
-            results[control] = NarrativeResult(control, target, narrative.version, hit.pages, True)
-            progress(f"narrative {len(results)}/{total} {control}: unchanged")
-            continue
-        keys[control] = key
-        todo.append(narrative)
-    todo.sort(key=lambda n: (-n.weight, n.control.id))  # largest first: the workers end together
-    versions = {n.control.id: n.version for n in todo}
-    jobs = (
-        PdfJob(
-            control=n.control.id,
-            html=render_html(n, signer.info, env, created),
-            base_url=dirs[0].as_uri() + "/",
-            created=created,
-            attachments=attachments_of(n),
-            allowed_roots=allowed,
-        )
-        for n in todo
-    )
-    organisation = views.catalog.settings.organisation
-    for pdf in _rendered(jobs, workers, len(todo)):
-        signed = signer.sign(
-            pdf.data, reason=f"Control narrative {pdf.control}", location=organisation
-        )
-        target = out_dir / f"{slug(pdf.control)}.pdf"
-        _write(target, signed)
-        cache.put(slug(pdf.control), keys[pdf.control], signed, pdf.pages)
-        results[pdf.control] = NarrativeResult(
-            pdf.control, target, versions[pdf.control], pdf.pages, False
-        )
-        progress(f"narrative {len(results)}/{total} {pdf.control}: rendered and signed")
-    ordered = tuple(results[n.control.id] for n in narratives)
-    return NarrativeBatch(ordered, signer.info, time.perf_counter() - started, workers)
-
-
-__all__ = [
-    "NarrativeBatch",
-    "NarrativeError",
-    "NarrativeResult",
-    "render_narratives",
-]

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from markupsafe import Markup, escape
 
-from ..coverage import ElementCoverage
+from ..evaluation.coverage import ElementCoverage
 from ..views import Bar
 
 COLOURS = {

@@ -9,7 +9,7 @@ from dataclasses import asdict
 
 from tabulate import tabulate
 
-from ..coverage import Coverage, ElementCoverage
+from ..evaluation.coverage import Coverage, ElementCoverage
 from .cells import safe_cell
 
 COLUMNS = ("framework", "id", "level", "title", "controls", "clean_controls", "open_findings")

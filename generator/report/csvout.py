@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 
-from ..evaluate import Evaluation
+from ..evaluation.evaluate import Evaluation
 from .cells import safe_cell
 
 COLUMNS = (

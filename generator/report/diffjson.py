@@ -34,7 +34,7 @@ from typing import Any
 from .. import __version__
 from ..diagnostics import Location
 from ..diff import Comparison, ControlDelta, ExceptionDelta, FieldChange, SettingChange
-from ..prreview import ChangeReview
+from ..diff.review import ChangeReview
 from .jsonout import finding_dict
 
 FORMAT = "controlbook-diff"

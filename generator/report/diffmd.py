@@ -28,9 +28,9 @@ from ..diff import (
     FieldChange,
     SettingChange,
 )
-from ..findings import Finding
+from ..diff.review import ChangeReview
+from ..evaluation.findings import Finding
 from ..model import Severity, Weakening
-from ..prreview import ChangeReview
 from ..render.env import make_environment, md_escape
 
 MARKER = "<!-- controlbook-diff -->"

@@ -13,10 +13,10 @@ import json
 from typing import Any
 
 from .. import __version__
-from ..evaluate import Evaluation
-from ..findings import Finding
+from ..evaluation.evaluate import Evaluation
+from ..evaluation.findings import Finding
+from ..evaluation.rules import RULES_BY_ID
 from ..model import Severity
-from ..rules import RULES_BY_ID
 
 FORMAT = "controlbook-findings"
 VERSION = 1

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from collections.abc import Iterable
@@ -10,9 +9,9 @@ from pathlib import Path
 from typing import Any
 
 from .. import __version__
-from ..findings import Finding
+from ..evaluation.findings import Finding, fingerprint
+from ..evaluation.rules import RULES, Rule
 from ..model import Severity
-from ..rules import RULES, Rule
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 _LEVEL = {
@@ -44,12 +43,6 @@ def _rule(rule: Rule) -> dict[str, Any]:
         "defaultConfiguration": {"level": _LEVEL[rule.severity]},
         "properties": {"tags": ["compliance", rule.family], "problem.severity": str(rule.severity)},
     }
-
-
-def fingerprint(finding: Finding) -> str:
-    """Stable across line moves: rule, control and subject identify a finding."""
-    key = f"{finding.rule}|{finding.control or ''}|{finding.subject}"
-    return hashlib.sha256(key.encode()).hexdigest()[:32]
 
 
 def _result(finding: Finding, index: dict[str, int]) -> dict[str, Any]:

@@ -8,7 +8,7 @@ from typing import IO
 from rich.console import Console
 from rich.markup import escape
 
-from ..evaluate import Evaluation
+from ..evaluation.evaluate import Evaluation
 from ..model import Severity
 
 _STYLE = {

@@ -1,4 +1,4 @@
-"""View models: everything a page or a PDF shows, computed in Python, typed and sorted.
+"""Stage 4, views. View models: everything a page or a PDF shows, computed in Python, typed and sorted.
 
 Templates receive these and only present them: every count, status and label is
 decided here, so the site and the auditor narratives can never disagree. The types

@@ -5,14 +5,14 @@ from __future__ import annotations
 from collections import Counter
 from functools import cached_property
 
-from ..coverage import Coverage, ElementCoverage
-from ..coverage import compute as compute_coverage
 from ..diagnostics import Location
-from ..evaluate import Evaluation
-from ..findings import Finding
+from ..evaluation.coverage import Coverage, ElementCoverage
+from ..evaluation.coverage import compute as compute_coverage
+from ..evaluation.evaluate import Evaluation
+from ..evaluation.findings import Finding
+from ..evaluation.rules import RULES, RULES_BY_ID, Context, Rule
 from ..model import AccountType, Catalog, Control, Decision, Person, Review, Severity
 from ..references import ResolutionStatus, load_csf, load_owasp_nhi, resolve_csf, resolve_nhi
-from ..rules import RULES, RULES_BY_ID, Context, Rule
 from . import registers
 from .types import (
     Bar,

@@ -2,12 +2,33 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from datetime import date
+from typing import Protocol
 
-from .types import BreakGlassView, ConflictView, ExceptionView, NhiView, SodView
+from ..diagnostics import Location
+from ..evaluation.rules import Context
+from ..model import Catalog
+from .types import (
+    BreakGlassView,
+    ConflictView,
+    ExceptionView,
+    NhiView,
+    PersonView,
+    SodView,
+    SourceRef,
+)
 
-if TYPE_CHECKING:
-    from .build import CatalogViews
+
+class CatalogViews(Protocol):
+    """What the registers need of :class:`generator.views.CatalogViews`."""
+
+    catalog: Catalog
+    ctx: Context
+    as_of: date
+
+    def source(self, location: Location) -> SourceRef: ...
+
+    def person(self, person_id: str | None) -> PersonView | None: ...
 
 
 def exception_views(views: CatalogViews) -> tuple[ExceptionView, ...]:

@@ -1,0 +1,297 @@
+"""Cross-file validation: assemble the files into a catalog and check that it hangs together.
+
+Per-file shape is checked by the models; here we check what needs every file:
+duplicate IDs, references to people / systems / controls / rule sets that do not
+exist (with a "did you mean"), dates in the wrong order, overlapping owner
+history, manager cycles. Gaps in *evidence* are not errors: they are findings of
+the evaluation rules, so that a catalog with gaps still loads and reports them.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from ..diagnostics import Diagnostic, Level, Location, did_you_mean
+from ..model import (
+    BreakGlassLog,
+    Catalog,
+    Control,
+    ExceptionsFile,
+    NhiInventory,
+    PeopleFile,
+    Record,
+    Review,
+    Settings,
+    SodRuleset,
+    SystemsFile,
+    WaiversFile,
+)
+from ..model.base import Period, nested_fields, reference_fields
+
+
+@dataclass
+class LoadedFile:
+    """One file read and validated by :mod:`.loader`: its model, and how to point into it."""
+
+    rel: str
+    display: str
+    text: str
+    record: Record
+
+
+class _Collector:
+    def __init__(self, sources: dict[str, list[str]]) -> None:
+        self.items: list[Diagnostic] = []
+        self._sources = sources
+
+    def add(self, level: Level, where: Location, message: str, key: str = "") -> None:
+        lines = self._sources.get(where.file, [])
+        source = lines[where.line - 1] if 0 < where.line <= len(lines) else ""
+        self.items.append(Diagnostic(level, where, message, key, source))
+
+    def error(self, where: Location, message: str, key: str = "") -> None:
+        self.add(Level.ERROR, where, message, key)
+
+    def warning(self, where: Location, message: str, key: str = "") -> None:
+        self.add(Level.WARNING, where, message, key)
+
+
+def _index(
+    records: Iterable[Record], what: str, out: _Collector, key: str = "id"
+) -> dict[str, Any]:
+    """Records by ID, in ID order; a second record with the same ID is an error."""
+    found: dict[str, Any] = {}
+    for record in records:
+        ident = getattr(record, key)
+        if ident in found:
+            first = found[ident].loc(key)
+            out.error(record.loc(key), f"duplicate {what} ID '{ident}' (first defined at {first})")
+            continue
+        found[ident] = record
+    return dict(sorted(found.items()))
+
+
+def _walk(obj: Any) -> list[Record]:
+    """Every record in ``obj`` (records and lists of them, nested), parents first."""
+    found: list[Record] = []
+    stack = [obj]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, Record):
+            found.append(value)
+            stack.extend(getattr(value, name) for name in reversed(nested_fields(type(value))))
+        elif isinstance(value, list):
+            stack.extend(reversed(value))
+    return found
+
+
+def _records(catalog: Catalog) -> list[Record]:
+    """Every record of the catalog, nested ones included."""
+    roots: list[Any] = [
+        catalog.settings,
+        list(catalog.people.values()),
+        list(catalog.systems.values()),
+        list(catalog.controls.values()),
+        list(catalog.reviews.values()),
+        list(catalog.rulesets.values()),
+        list(catalog.exceptions.values()),
+        list(catalog.break_glass.values()),
+        list(catalog.nhis.values()),
+        list(catalog.waivers.values()),
+    ]
+    return _walk(roots)
+
+
+def _check_references(
+    catalog: Catalog, records: list[Record], out: _Collector, salvaged: dict[str, set[str]]
+) -> None:
+    known = {
+        "person": set(catalog.people) | salvaged.get("person", set()),
+        "system": set(catalog.systems) | salvaged.get("system", set()),
+        "control": set(catalog.controls) | salvaged.get("control", set()),
+        "ruleset": set(catalog.rulesets) | salvaged.get("ruleset", set()),
+    }
+    for record in records:
+        for name, kind in reference_fields(type(record)):
+            value = getattr(record, name)
+            if value is None:
+                continue
+            values = value if isinstance(value, list) else [value]
+            for index, ref in enumerate(values):
+                if ref in known[kind]:
+                    continue
+                where = record.loc(name, index) if isinstance(value, list) else record.loc(name)
+                hint = did_you_mean(ref, known[kind])
+                out.error(where, f"unknown {kind} '{ref}'{hint}", name)
+
+
+def _check_dates(catalog: Catalog, records: list[Record], out: _Collector) -> None:
+    def order(record: Record, first: str, second: str, what: str) -> None:
+        a, b = getattr(record, first), getattr(record, second)
+        if a is None or b is None:
+            return
+        if isinstance(a, datetime) != isinstance(b, datetime):
+            a = a.date() if isinstance(a, datetime) else a
+            b = b.date() if isinstance(b, datetime) else b
+        if a > b:
+            out.error(record.loc(second), f"{what}: {second} {b} is before {first} {a}", second)
+
+    for record in records:
+        if isinstance(record, Period):
+            order(record, "start", "end", "period")
+    for person in catalog.people.values():
+        order(person, "employed_from", "employed_until", f"person '{person.id}'")
+    for review in catalog.reviews.values():
+        order(review, "started", "completed", f"review '{review.id}'")
+    for exc in catalog.exceptions.values():
+        order(exc, "granted", "expires", f"exception '{exc.id}'")
+    for event in catalog.break_glass.values():
+        order(event, "started", "ended", f"break-glass event '{event.id}'")
+    for control in catalog.controls.values():
+        for entry in control.owners:
+            order(entry, "since", "until", f"owner '{entry.person}' of {control.id}")
+        _check_owner_overlap(control, out)
+
+
+def _check_owner_overlap(control: Control, out: _Collector) -> None:
+    entries = sorted(control.owners, key=lambda o: o.since)
+    for before, after in itertools.pairwise(entries):
+        end = before.until or date.max
+        if after.since <= end:
+            out.error(
+                after.loc("since"),
+                f"owner history of {control.id} overlaps: '{after.person}' from {after.since} "
+                f"while '{before.person}' owns it until {before.until or 'open-ended'}; "
+                "a control has one accountable owner at a time",
+                "owners",
+            )
+
+
+def _check_scoped_ids(catalog: Catalog, out: _Collector) -> None:
+    for control in catalog.controls.values():
+        _index(control.populations, f"population (in {control.id})", out)
+        for population in control.populations:
+            system = population.system
+            if system and control.systems and system not in control.systems:
+                out.warning(
+                    population.loc("system"),
+                    f"population '{population.id}' reviews system '{system}', which is not "
+                    f"listed in the systems of {control.id}",
+                    "system",
+                )
+    for review in catalog.reviews.values():
+        control = catalog.controls.get(review.control)
+        if control and control.population(review.population) is None:
+            hint = did_you_mean(review.population, [p.id for p in control.populations])
+            out.error(
+                review.loc("population"),
+                f"control {control.id} has no population '{review.population}'{hint}",
+                "population",
+            )
+    for ruleset in catalog.rulesets.values():
+        duties = _index(ruleset.duties, f"duty (in {ruleset.id})", out)
+        for number, conflict in enumerate(ruleset.conflicts):
+            for index, duty in enumerate(conflict.duties):
+                if duty not in duties:
+                    hint = did_you_mean(duty, duties)
+                    out.error(
+                        conflict.loc("duties", index),
+                        f"rule set {ruleset.id} has no duty '{duty}'{hint}",
+                        f"conflicts[{number}].duties",
+                    )
+    for exc in catalog.exceptions.values():
+        ruleset = catalog.rulesets.get(exc.ruleset)
+        if ruleset is None:
+            continue
+        pairs = {frozenset(c.duties) for c in ruleset.conflicts}
+        if frozenset(exc.conflict) not in pairs:
+            out.error(
+                exc.loc("conflict"),
+                f"{' + '.join(exc.conflict)} is not a conflict of rule set {ruleset.id}",
+                "conflict",
+            )
+
+
+def _check_managers(catalog: Catalog, out: _Collector) -> None:
+    reported: set[frozenset[str]] = set()
+    for person in catalog.people.values():
+        chain = [person.id]
+        current = person.manager
+        while current is not None and current in catalog.people and current not in chain:
+            chain.append(current)
+            current = catalog.people[current].manager
+        if current != person.id or frozenset(chain) in reported:
+            continue  # no loop, or one that does not pass through this person, or said already
+        reported.add(frozenset(chain))
+        loop = " -> ".join([*chain, person.id])
+        out.error(person.loc("manager"), f"manager chain loops: {loop}", "manager")
+
+
+def _check_waivers(catalog: Catalog, out: _Collector) -> None:
+    for waiver in catalog.waivers.values():
+        if not re.fullmatch(r"[A-Z]{2,5}-\d{1,3}", waiver.rule):
+            out.error(waiver.loc("rule"), f"'{waiver.rule}' is not a rule ID like 'CAD-2'", "rule")
+
+
+def assemble(
+    root: Path,
+    display_root: str,
+    files: list[LoadedFile],
+    *,
+    salvaged: dict[str, set[str]] | None = None,
+) -> tuple[Catalog | None, list[Diagnostic]]:
+    """Build the :class:`Catalog` from validated files and check it as a whole.
+
+    ``salvaged`` holds IDs declared by files that failed validation, so that
+    references to them are not reported again; ``None`` means a file could not be
+    parsed at all, and then reference checks wait until it is fixed.
+    """
+    out = _Collector({f.display: f.text.splitlines() for f in files})
+    by_kind: dict[type, list[Any]] = {}
+    for file in files:
+        by_kind.setdefault(type(file.record), []).append(file.record)
+
+    settings: list[Settings] = by_kind.get(Settings, [])
+    if not settings:
+        where = Location(display_root)
+        out.error(
+            where, "no settings file: add one file with 'kind: settings' (see controlbook init)"
+        )
+        return None, out.items
+    for extra in settings[1:]:
+        out.error(extra.loc("kind"), f"a second settings file (the first is {settings[0].loc()})")
+
+    def records(kind: type, attribute: str) -> list[Any]:
+        return [item for file in by_kind.get(kind, []) for item in getattr(file, attribute)]
+
+    catalog = Catalog(
+        root=root,
+        display_root=display_root,
+        settings=settings[0],
+        people=_index(records(PeopleFile, "people"), "person", out),
+        systems=_index(records(SystemsFile, "systems"), "system", out),
+        controls=_index(by_kind.get(Control, []), "control", out),
+        reviews=_index(by_kind.get(Review, []), "review", out),
+        rulesets=_index(by_kind.get(SodRuleset, []), "rule set", out),
+        exceptions=_index(records(ExceptionsFile, "exceptions"), "exception", out),
+        break_glass=_index(records(BreakGlassLog, "events"), "break-glass event", out),
+        nhis=_index(records(NhiInventory, "identities"), "non-human identity", out),
+        waivers=_index(records(WaiversFile, "waivers"), "waiver", out),
+        files=tuple(f.rel for f in files),
+    )
+    if not catalog.controls and salvaged is not None and not salvaged.get("control"):
+        out.error(Location(display_root), "no controls: add at least one file with 'kind: control'")
+    every = _records(catalog)
+    if salvaged is not None:
+        _check_references(catalog, every, out, salvaged)
+    _check_dates(catalog, every, out)
+    _check_scoped_ids(catalog, out)
+    _check_managers(catalog, out)
+    _check_waivers(catalog, out)
+    return catalog, out.items

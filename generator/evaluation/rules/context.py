@@ -1,0 +1,128 @@
+"""Everything a rule may ask about the catalog at the as-of date (rules never read files)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from functools import cached_property
+
+from ...evidence.access import AccessIndex
+from ...evidence.extracts import ExtractStore, ExtractSummary, SystemExtract
+from ...model import AccountType, Catalog, Control, Period, Population, Review, Settings
+
+
+def end_of(day: date) -> datetime:
+    """The last moment of a day, in UTC."""
+    return datetime.combine(day, time.max, tzinfo=UTC)
+
+
+def add_months(day: date, months: int) -> date:
+    month = day.month - 1 + months
+    year = day.year + month // 12
+    return date(year, month % 12 + 1, 1)
+
+
+@dataclass
+class Context:
+    """The catalog, the as-of date, and derived facts that several rules share."""
+
+    catalog: Catalog
+    as_of: date
+    extracts: ExtractStore = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.extracts = ExtractStore(self.catalog)
+
+    @property
+    def settings(self) -> Settings:
+        return self.catalog.settings
+
+    @cached_property
+    def access(self) -> AccessIndex:
+        """Current access across systems (SQL over the newest extract of each system)."""
+        current = [e for s in self.catalog.systems if (e := self.current_extract(s))]
+        return AccessIndex(self.catalog, self.extracts, current)
+
+    @cached_property
+    def window(self) -> Period | None:
+        """The assessed period up to the as-of date (None when it has not started)."""
+        period = self.settings.period
+        end = min(period.end, self.as_of)
+        if end < period.start:
+            return None
+        return Period(start=period.start, end=end)
+
+    def active(self, person_id: str | None, day: date) -> bool:
+        person = self.catalog.people.get(person_id or "")
+        return person is not None and person.active_on(day)
+
+    def due_days(self, control: Control) -> int:
+        if control.review_due_days is not None:
+            return control.review_due_days
+        return self.settings.review_due_days
+
+    def due_date(self, review: Review) -> date:
+        control = self.catalog.controls[review.control]
+        return review.due or review.period.end + timedelta(days=self.due_days(control))
+
+    def population_of(self, review: Review) -> Population | None:
+        return self.catalog.controls[review.control].population(review.population)
+
+    def system_of(self, review: Review) -> str | None:
+        population = self.population_of(review)
+        evidence = review.evidence
+        return (evidence.system if evidence else None) or (
+            population.system if population else None
+        )
+
+    def review_extract(self, review: Review) -> ExtractSummary | None:
+        """The summary of the review's population extract, or None when not readable."""
+        evidence = review.evidence
+        if (
+            evidence is None
+            or evidence.file is None
+            or not self.extracts.check(evidence.file).exists
+        ):
+            return None
+        return self.extracts.summary(evidence.file)
+
+    def accounts_people(self, review: Review) -> Mapping[str, str]:
+        """Account -> person behind it, from the review's extract."""
+        summary = self.review_extract(review)
+        return summary.holders if summary else {}
+
+    def current_extract(self, system: str) -> SystemExtract | None:
+        return self.extracts.latest(system, end_of(self.as_of))
+
+    @cached_property
+    def _covering(self) -> dict[tuple[str, AccountType], list[Control]]:
+        covering: dict[tuple[str, AccountType], list[Control]] = {}
+        for control in self.catalog.controls.values():
+            kinds = {
+                (p.system, t) for p in control.populations if p.system for t in p.account_types
+            }
+            for key in kinds:
+                covering.setdefault(key, []).append(control)
+        return covering
+
+    def controls_covering(self, system: str, account_type: AccountType) -> list[Control]:
+        """Controls with a named population of ``account_type`` accounts on ``system``."""
+        return list(self._covering.get((system, account_type), []))
+
+    def control_for_system(self, system: str, account_type: AccountType) -> str | None:
+        """The control a system-level finding belongs to (first covering control by ID)."""
+        covering = self.controls_covering(system, account_type)
+        return covering[0].id if covering else None
+
+    def expected_periods(self, control: Control) -> Iterator[Period]:
+        """Review periods of a periodic control inside the assessed period."""
+        months = control.frequency.months
+        if months is None:
+            return
+        period = self.settings.period
+        start = date(period.start.year, period.start.month, 1)
+        while start <= period.end:
+            nxt = add_months(start, months)
+            yield Period(start=start, end=min(nxt - timedelta(days=1), period.end))
+            start = nxt

@@ -1,0 +1,170 @@
+"""Evidence: each decision is complete, each file is the one signed off, and it is kept."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date
+
+from ...model import Record, Review, Severity
+from ..findings import Gap
+from .base import rule
+from .context import Context
+
+
+@rule(
+    "EVD-1",
+    "Review decision incomplete",
+    "evidence",
+    Severity.HIGH,
+    hint="Record decision, decided_by and decided_at; for revoke/modify, the remediation ticket.",
+)
+def incomplete_decision(ctx: Context) -> Iterator[Gap]:
+    """Every review item shows who decided what, when, and how a removal was carried out.
+
+    An item without a reviewer, a date or a decision is not evidence that the
+    account was reviewed; a revoke without a ticket cannot be followed to the
+    actual removal.
+
+    Fix: complete the item from the review tool's export, or review it again.
+    """
+    for review in ctx.catalog.reviews.values():
+        for item in review.items:
+            missing = [
+                n for n in ("decision", "decided_by", "decided_at") if getattr(item, n) is None
+            ]
+            if (
+                item.decision
+                and item.decision.needs_remediation
+                and not (item.remediation and item.remediation.ticket)
+            ):
+                missing.append("remediation ticket")
+            if missing:
+                yield Gap(
+                    review.control,
+                    f"{review.id}:{item.account}",
+                    f"review {review.id}, account '{item.account}': no {', '.join(missing)}",
+                    item.loc(),
+                )
+
+
+def _referenced_files(review: Review) -> Iterator[tuple[str, str | None, int | None, Record]]:
+    """(file, sha256, rows, the record naming it) of every file a review relies on."""
+    evidence = review.evidence
+    if evidence is not None and evidence.file:
+        yield evidence.file, evidence.sha256, evidence.records, evidence
+    for attachment in review.attachments:
+        yield attachment.file, attachment.sha256, None, attachment
+
+
+@rule(
+    "EVD-2",
+    "Evidence file missing or changed since sign-off",
+    "evidence",
+    Severity.CRITICAL,
+    hint="Restore the file as it was at sign-off, or redo the review on the current file.",
+)
+def changed_evidence(ctx: Context) -> Iterator[Gap]:
+    """Referenced evidence exists and is byte for byte what was recorded at sign-off.
+
+    The recorded sha256 and row count are the review's promise about what was
+    reviewed. A missing file, a different hash or a different row count means the
+    evidence no longer supports the conclusion, or was altered after the fact.
+
+    Fix: restore the original file from the review tool or archive; never edit a
+    hash to match a changed file.
+    """
+    seen: set[str] = set()
+
+    def check(
+        control: str | None, rel: str, sha: str | None, rows: int | None, record: Record
+    ) -> Iterator[Gap]:
+        actual = ctx.extracts.check(rel)
+        if actual.outside:
+            yield Gap(
+                control,
+                rel,
+                f"evidence file {rel} leads outside the catalog folder (a link?) and was not read",
+                record.loc("file"),
+            )
+        elif not actual.exists:
+            yield Gap(control, rel, f"evidence file {rel} is missing", record.loc("file"))
+        elif sha and actual.sha256 != sha:
+            yield Gap(
+                control,
+                rel,
+                f"{rel} has changed since it was recorded (sha256 {actual.sha256[:12]}... != {sha[:12]}...)",
+                record.loc("file"),
+            )
+        elif rows is not None and actual.rows is not None and actual.rows != rows:
+            yield Gap(
+                control,
+                rel,
+                f"{rel} has {actual.rows} rows, {rows} were recorded",
+                record.loc("file"),
+            )
+
+    for review in ctx.catalog.reviews.values():
+        for rel, sha, rows, record in _referenced_files(review):
+            seen.add(rel)
+            yield from check(review.control, rel, sha, rows, record)
+    for system in ctx.catalog.systems.values():
+        for extract in system.extracts:
+            if extract.file and extract.file not in seen:
+                yield from check(None, extract.file, extract.sha256, extract.records, extract)
+
+
+def _years_after(day: date, years: int) -> date:
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year + years, day=28)
+
+
+@rule(
+    "EVD-3",
+    "Evidence retention not stated or too short",
+    "evidence",
+    Severity.MEDIUM,
+    hint="State evidence_retention_years (settings or control) and keep evidence at least that long.",
+)
+def short_retention(ctx: Context) -> Iterator[Gap]:
+    """Evidence is kept for a stated period, and not destroyed before it ends.
+
+    SOX evidence must be available for the audit of the period and the retention
+    the policy states (often seven years). Without a stated period nobody knows
+    when it may go; a destruction date before the end of retention loses it.
+
+    Fix: state the retention; move the records system's destruction date.
+    """
+    default = ctx.settings.evidence_retention_years
+    for control in ctx.catalog.controls.values():
+        years = (
+            control.evidence_retention_years
+            if control.evidence_retention_years is not None
+            else default
+        )
+        reviews = ctx.catalog.reviews_of(control.id)
+        if years is None:
+            if reviews:
+                yield Gap(
+                    control.id,
+                    control.id,
+                    f"no evidence retention period stated for {control.id}",
+                    control.loc("id"),
+                )
+            continue
+        for review in reviews:
+            if review.retain_until is None or review.completed is None:
+                continue
+            needed = _years_after(review.completed, years)
+            if review.retain_until < needed:
+                yield Gap(
+                    control.id,
+                    review.id,
+                    f"evidence of {review.id} is scheduled for destruction on {review.retain_until}, "
+                    f"before its {years}-year retention ends on {needed}",
+                    review.loc("retain_until"),
+                )
+
+
+RULES = (incomplete_decision, changed_evidence, short_retention)

@@ -1,0 +1,245 @@
+"""Segregation of duties: nobody reviews themselves or their own system, nor holds conflicting duties."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from itertools import pairwise
+from statistics import median
+
+from ...diagnostics import Location
+from ...model import ApproverRole, Decision, Review, Severity
+from ..findings import Gap
+from .base import rule
+from .context import Context
+
+
+@rule(
+    "SOD-1",
+    "Self-review",
+    "sod",
+    Severity.CRITICAL,
+    hint="Have the decision made again by someone other than the account holder.",
+)
+def self_review(ctx: Context) -> Iterator[Gap]:
+    """Nobody decides on their own access.
+
+    A reviewer approving their own account attests to nothing: it is the textbook
+    failure of separating administration from attestation. The account's holder
+    comes from the ``person`` column of the review's extract.
+
+    Fix: reassign the item to the holder's manager or the application owner.
+    """
+    for review in ctx.catalog.reviews.values():
+        holders = ctx.accounts_people(review)
+        for item in review.items:
+            if item.decided_by and holders.get(item.account) == item.decided_by:
+                yield Gap(
+                    review.control,
+                    f"{review.id}:{item.account}",
+                    f"'{item.decided_by}' decided on their own account '{item.account}' in review {review.id}",
+                    item.loc("decided_by"),
+                )
+
+
+@rule(
+    "SOD-2",
+    "Administrator reviews own system",
+    "sod",
+    Severity.HIGH,
+    hint="Assign the review to someone who does not administer the system.",
+)
+def admin_reviewer(ctx: Context) -> Iterator[Gap]:
+    """The administrator of a system is not its reviewer.
+
+    Whoever can grant access in a system can also hide it; their attestation of
+    that system's access is not independent.
+
+    Fix: have the application owner or another person without administrative
+    access to the system decide.
+    """
+    for review in ctx.catalog.reviews.values():
+        system = ctx.catalog.systems.get(ctx.system_of(review) or "")
+        if system is None:
+            continue
+        admins = set(system.administrators)
+        first: dict[str, int] = {}
+        counts: dict[str, int] = {}
+        for index, item in enumerate(review.items):
+            if item.decided_by in admins:
+                first.setdefault(item.decided_by, index)
+                counts[item.decided_by] = counts.get(item.decided_by, 0) + 1
+        for person, index in sorted(first.items()):
+            yield Gap(
+                review.control,
+                f"{review.id}:{person}",
+                f"'{person}' administers {system.name} and decided {counts[person]} item(s) of its review {review.id}",
+                review.items[index].loc("decided_by"),
+            )
+
+
+def _exceptions_for(ctx: Context, person: str, ruleset: str, duties: tuple[str, str]) -> list:  # type: ignore[type-arg]
+    pair = frozenset(duties)
+    return [
+        e
+        for e in ctx.catalog.exceptions.values()
+        if e.person == person
+        and e.ruleset == ruleset
+        and frozenset(e.conflict) == pair
+        and e.granted <= ctx.as_of  # not yet in force: the conflict is unmanaged today
+    ]
+
+
+def _conflict_location(ctx: Context, ruleset: str, duties: tuple[str, str]) -> Location:
+    rs = ctx.catalog.rulesets[ruleset]
+    for conflict in rs.conflicts:
+        if frozenset(conflict.duties) == frozenset(duties):
+            return conflict.loc()
+    return rs.loc("id")
+
+
+def _line_of(ctx: Context, rel: str, account: str, entitlement: str) -> Location:
+    for row in ctx.extracts.find(rel, account=account, entitlement=entitlement, first=True):
+        return Location(ctx.catalog.display_path(rel), row.line, 1)
+    return Location(ctx.catalog.display_path(rel))
+
+
+def ruleset_control(ctx: Context, ruleset: str) -> str | None:
+    """The control that enforces a rule set (first by ID)."""
+    owners = [c.id for c in ctx.catalog.controls.values() if ruleset in c.sod_rulesets]
+    return owners[0] if owners else None
+
+
+@rule(
+    "SOD-3",
+    "Conflicting duties without an exception",
+    "sod",
+    Severity.CRITICAL,
+    hint="Remove one of the conflicting entitlements, or record an approved, time-boxed exception.",
+)
+def unexcepted_conflict(ctx: Context) -> Iterator[Gap]:
+    """A person holding both duties of a conflict needs a documented exception.
+
+    Across all systems, the current extracts are matched with the rule sets'
+    entitlement-to-duty mapping. A person who can, say, create a vendor and approve
+    its payment can commit and conceal fraud. Without an exception (with business
+    and control owner, an independent approver, a justification and an expiry) the
+    conflict is unmanaged. When an exception exists for the conflict, EXC-1 ... EXC-3
+    judge that exception instead, so each conflict is reported once.
+
+    Fix: remove one entitlement, or record an exception in the exceptions register.
+    """
+    for held in ctx.access.conflicts:
+        if _exceptions_for(ctx, held.person, held.ruleset, held.duties):
+            continue  # EXC-1 ... EXC-3 judge the exception
+        first, second = held.first, held.second
+        yield Gap(
+            ruleset_control(ctx, held.ruleset),
+            held.person,
+            f"'{held.person}' holds conflicting duties {held.duties[0]} and {held.duties[1]} "
+            f"({held.ruleset}: {first.entitlement} via {first.account}, {second.entitlement} via "
+            f"{second.account}) with no exception",
+            _line_of(ctx, second.file, second.account, second.entitlement),
+        )
+
+
+def authorised_deciders(ctx: Context, review: Review, account: str) -> set[str] | None:
+    """Who the approval rule allows to decide on an account (None: rule unknown)."""
+    control = ctx.catalog.controls[review.control]
+    approval = control.approval
+    if approval is None:
+        return None
+    roles = control.roles
+    match approval.approver:
+        case ApproverRole.MANAGER:
+            holder = ctx.catalog.people.get(ctx.accounts_people(review).get(account, ""))
+            if holder is not None and holder.manager:
+                return {holder.manager}
+            return {roles.application_owner} if roles.application_owner else set()
+        case ApproverRole.APPLICATION_OWNER:
+            return {roles.application_owner} if roles.application_owner else set()
+        case ApproverRole.SYSTEM_OWNER:
+            system = ctx.catalog.systems.get(ctx.system_of(review) or "")
+            return {system.owner} if system and system.owner else set()
+        case ApproverRole.CONTROL_OWNER:
+            return {o.person for o in control.owners}
+        case ApproverRole.NAMED:
+            return set(approval.people)
+    return None  # pragma: no cover - every role is handled above
+
+
+@rule(
+    "REV-1",
+    "Reviewer without authority over the population",
+    "review",
+    Severity.HIGH,
+    hint="Have the item decided by the person the approval rule names (manager, app or system owner).",
+)
+def unauthorised_reviewer(ctx: Context) -> Iterator[Gap]:
+    """Decisions are made by the person the approval rule gives authority.
+
+    A review signed by someone without authority over the accounts (not the
+    holder's manager, not the application or system owner the rule names) does
+    not show that access is appropriate, however complete it looks.
+
+    Fix: route the items to the right approver, or correct the approval rule.
+    """
+    for review in ctx.catalog.reviews.values():
+        wrong: dict[str, list[int]] = {}
+        for index, item in enumerate(review.items):
+            if item.decided_by is None:
+                continue
+            allowed = authorised_deciders(ctx, review, item.account)
+            if allowed is not None and item.decided_by not in allowed:
+                wrong.setdefault(item.decided_by, []).append(index)
+        control = ctx.catalog.controls[review.control]
+        rule_name = control.approval.approver if control.approval else "?"
+        for person, indexes in sorted(wrong.items()):
+            yield Gap(
+                review.control,
+                f"{review.id}:{person}",
+                f"'{person}' decided {len(indexes)} item(s) of {review.id} without authority "
+                f"under the approval rule ({rule_name})",
+                review.items[indexes[0]].loc("decided_by"),
+            )
+
+
+RUBBER_STAMP_MIN_ITEMS = 5
+RUBBER_STAMP_MAX_MEDIAN_SECONDS = 10.0
+
+
+@rule(
+    "REV-2",
+    "Rubber-stamp review",
+    "review",
+    Severity.MEDIUM,
+    hint="Review each account on its merits; re-perform the review with documented consideration.",
+)
+def rubber_stamp(ctx: Context) -> Iterator[Gap]:
+    """A review where everything was approved within seconds was probably not performed.
+
+    Five or more items, every one kept, with a median of under ten seconds between
+    consecutive decisions: auditors treat this as a "bulk approve" click, not a
+    review, and the control as not operating.
+
+    Fix: re-perform the review; decide item by item and record revokes.
+    """
+    for review in ctx.catalog.reviews.values():
+        items = review.items
+        if len(items) < RUBBER_STAMP_MIN_ITEMS or any(i.decision != Decision.KEEP for i in items):
+            continue
+        times = sorted(i.decided_at for i in items if i.decided_at is not None)
+        if len(times) < len(items):
+            continue
+        gaps = [(b - a).total_seconds() for a, b in pairwise(times)]
+        if median(gaps) < RUBBER_STAMP_MAX_MEDIAN_SECONDS:
+            span = (times[-1] - times[0]).total_seconds()
+            yield Gap(
+                review.control,
+                review.id,
+                f"all {len(items)} items of {review.id} were kept within {span:.0f} seconds "
+                f"(median {median(gaps):.0f} s between decisions)",
+                review.loc("items"),
+            )
+
+
+RULES = (self_review, admin_reviewer, unexcepted_conflict, unauthorised_reviewer, rubber_stamp)

@@ -1,0 +1,307 @@
+"""Account extracts (CSV): reading, hashing, and the list of extracts each system has.
+
+Rules never hold an extract's rows: they ask for its :class:`ExtractSummary` (row count,
+who is behind each account, accounts per type), computed for every extract of the
+catalog in one DuckDB scan (:mod:`.extractscan`), and look up the few rows a finding
+points at with :meth:`ExtractStore.find`. Python's ``csv`` module stays the reference:
+it reads any file DuckDB cannot read exactly, and it words every error.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+from collections import OrderedDict
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, replace
+from datetime import datetime
+from functools import cached_property
+from pathlib import Path
+
+from ..diagnostics import Location
+from ..errors import InputError
+from ..model import EXTRACT_COLUMNS, AccountType, Catalog, Extract
+from .extractscan import ExtractSummary, summarise
+
+_TYPES = {t.value for t in AccountType}
+_TEXTS_KEPT = 8
+"""Plain extracts kept as text for :meth:`ExtractStore.find` (findings cluster by file)."""
+
+
+class ExtractError(InputError):
+    """An extract CSV is malformed (wrong header, ragged row, unknown account type)."""
+
+
+@dataclass(frozen=True)
+class AccessRow:
+    """One row of an extract: an account holding an entitlement, on a 1-based line."""
+
+    account: str
+    person: str
+    account_type: str
+    entitlement: str
+    line: int
+
+
+@dataclass(frozen=True)
+class SystemExtract:
+    """An extract known to the catalog, with the system it describes."""
+
+    system: str
+    file: str
+    extracted_at: datetime | None
+    record: Extract
+
+
+@dataclass(frozen=True)
+class FileCheck:
+    """What a referenced file is now: present or not, and its sha256 and row count."""
+
+    exists: bool
+    sha256: str | None = None
+    rows: int | None = None
+    outside: bool = False
+    """The path (or a link on it) leads outside the catalog folder, so it is not read."""
+
+
+@dataclass(frozen=True)
+class _Hashed:
+    sha256: str
+    plain: bool
+    """No quote, NUL or lone carriage return: one row per line, fields between commas."""
+
+
+def _hash_file(target: Path) -> _Hashed:
+    digest = hashlib.sha256()
+    special = carriage = crlf = 0
+    last = b""
+    with target.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+            special += block.count(b'"') + block.count(b"\0")
+            carriage += block.count(b"\r")
+            crlf += block.count(b"\r\n") + (last == b"\r" and block[:1] == b"\n")
+            last = block[-1:]
+    return _Hashed(digest.hexdigest(), special == 0 and carriage == crlf)
+
+
+def _summary_of(rows: list[AccessRow]) -> ExtractSummary:
+    holders: dict[str, str] = {}
+    by_type: dict[str, set[str]] = {}
+    for row in rows:
+        if row.person:
+            holders[row.account] = row.person
+        by_type.setdefault(row.account_type, set()).add(row.account)
+    return ExtractSummary(len(rows), holders, {t: frozenset(a) for t, a in by_type.items()})
+
+
+def _matches(row: AccessRow, wanted: dict[str, str]) -> bool:
+    return all(getattr(row, name) == value for name, value in wanted.items())
+
+
+def _search(text: str, needle: str, wanted: dict[str, str], first: bool) -> list[AccessRow]:
+    """Rows of a plain extract's text that contain ``needle`` and match ``wanted``."""
+    out: list[AccessRow] = []
+    line, counted = 1, 0
+    position = text.find(needle)
+    while position >= 0:
+        start = text.rfind("\n", 0, position) + 1
+        end = text.find("\n", position)
+        end = len(text) if end < 0 else end
+        values = [v.strip() for v in text[start:end].split(",")]
+        if start > 0 and len(values) == len(EXTRACT_COLUMNS):
+            row = AccessRow(values[0], values[1], values[2], values[3], 0)
+            if _matches(row, wanted):
+                line += text.count("\n", counted, start)  # only for the rows returned
+                counted = start
+                out.append(replace(row, line=line))
+                if first:
+                    break
+        position = text.find(needle, end)
+    return out
+
+
+class ExtractStore:
+    """Reads and hashes the catalog's extract and evidence files, each at most once."""
+
+    def __init__(self, catalog: Catalog) -> None:
+        self.catalog = catalog
+        self._checks: dict[str, FileCheck] = {}
+        self._hashes: dict[str, _Hashed] = {}
+        self._summaries: dict[str, ExtractSummary] = {}
+        self._rows: dict[str, list[AccessRow]] = {}
+        self._texts: OrderedDict[str, str] = OrderedDict()
+
+    def path(self, rel: str) -> Path | None:
+        """The file on disk, or None when missing or outside the catalog."""
+        target = self.catalog.resolve(rel)
+        return target if target is not None and target.is_file() else None
+
+    def check(self, rel: str) -> FileCheck:
+        """Hash a referenced file (and count rows of a CSV); cached per path."""
+        if rel not in self._checks:
+            target = self.path(rel)
+            if target is None:
+                self._checks[rel] = FileCheck(
+                    exists=False, outside=self.catalog.resolve(rel) is None
+                )
+            else:
+                digest = self._hash(rel, target).sha256
+                rows = self.summary(rel).rows if rel.endswith(".csv") else None
+                self._checks[rel] = FileCheck(True, digest, rows)
+        return self._checks[rel]
+
+    def _hash(self, rel: str, target: Path) -> _Hashed:
+        if rel not in self._hashes:
+            self._hashes[rel] = _hash_file(target)
+        return self._hashes[rel]
+
+    def summary(self, rel: str) -> ExtractSummary:
+        """Row count, holders and accounts per type of an extract CSV; raises
+        :class:`ExtractError` (with file and line) for a malformed one.
+
+        The first call summarises every extract the catalog names, in one scan."""
+        if rel not in self._summaries:
+            known = {e.file for extracts in self.by_system.values() for e in extracts}
+            self._summarise(sorted(known) if rel in known else [rel])
+        return self._summaries[rel]
+
+    def _summarise(self, rels: list[str]) -> None:
+        paths = {rel: path for rel in rels if (path := self.path(rel)) is not None}
+        with ThreadPoolExecutor() as pool:  # hashlib releases the GIL
+            hashed = dict(zip(paths, pool.map(_hash_file, paths.values()), strict=True))
+        for rel, result in hashed.items():
+            self._hashes.setdefault(rel, result)
+        plain = {rel: path for rel, path in paths.items() if self._hashes[rel].plain}
+        for rel, path in plain.items():
+            self._check_header(rel, path)
+        found = summarise(plain)
+        for rel in rels:
+            summary = found.get(rel)
+            if summary is None or not set(summary.by_type) <= _TYPES:
+                summary = _summary_of(self.rows(rel))  # exact, and words any error
+            self._summaries[rel] = summary
+
+    def _check_header(self, rel: str, target: Path) -> None:
+        with target.open(encoding="utf-8-sig", errors="replace", newline="") as handle:
+            header = next(csv.reader(handle), None)
+        if header is None or tuple(h.strip() for h in header) != EXTRACT_COLUMNS:
+            self.rows(rel)  # raises the header error
+
+    def find(
+        self,
+        rel: str,
+        *,
+        account: str | None = None,
+        person: str | None = None,
+        entitlement: str | None = None,
+        first: bool = False,
+    ) -> list[AccessRow]:
+        """Rows of an extract with the given (stripped) values, in file order (only the
+        first with ``first``). A plain extract is searched as text instead of parsed."""
+        wanted = {
+            k: v
+            for k, v in (("account", account), ("person", person), ("entitlement", entitlement))
+            if v is not None
+        }
+        needle = next((v for v in wanted.values() if v.strip()), None)
+        target = self.path(rel)
+        if needle is None or target is None or not self._hash(rel, target).plain:
+            found = [r for r in self.rows(rel) if _matches(r, wanted)]
+            return found[:1] if first else found
+        self.summary(rel)  # a malformed extract is an error, never an empty search
+        return _search(self._text(rel, target), needle, wanted, first)
+
+    def _text(self, rel: str, target: Path) -> str:
+        if rel not in self._texts:
+            self._texts[rel] = target.read_text(encoding="utf-8-sig")
+            if len(self._texts) > _TEXTS_KEPT:
+                self._texts.popitem(last=False)
+        self._texts.move_to_end(rel)
+        return self._texts[rel]
+
+    def rows(self, rel: str) -> list[AccessRow]:
+        """Every row of an extract CSV, read by Python's ``csv`` module (the reference
+        reader, for files that are not plain); raises :class:`ExtractError` with file:line."""
+        if rel not in self._rows:
+            target = self.path(rel)
+            self._rows[rel] = [] if target is None else self._read(target, rel)
+        return self._rows[rel]
+
+    def _read(self, target: Path, rel: str) -> list[AccessRow]:
+        shown = self.catalog.display_path(rel)
+        try:
+            with target.open(encoding="utf-8-sig", newline="") as handle:
+                reader = csv.reader(handle)
+                header = next(reader, None)
+                if header is None or tuple(h.strip() for h in header) != EXTRACT_COLUMNS:
+                    raise ExtractError(
+                        f"{Location(shown, 1, 1)}: extract header must be "
+                        f"'{','.join(EXTRACT_COLUMNS)}' (got {','.join(header or [])!r})"
+                    )
+                out: list[AccessRow] = []
+                for values in reader:
+                    line = reader.line_num
+                    if not values:
+                        continue
+                    if len(values) != len(EXTRACT_COLUMNS):
+                        raise ExtractError(
+                            f"{Location(shown, line, 1)}: expected {len(EXTRACT_COLUMNS)} "
+                            f"fields, got {len(values)}"
+                        )
+                    account, person, account_type, entitlement = (v.strip() for v in values)
+                    if account_type not in _TYPES:
+                        raise ExtractError(
+                            f"{Location(shown, line, 1)}: unknown account_type "
+                            f"{account_type!r} (one of: {', '.join(sorted(_TYPES))})"
+                        )
+                    out.append(AccessRow(account, person, account_type, entitlement, line))
+                return out
+        except UnicodeDecodeError:
+            raise ExtractError(f"{shown}: the extract is not UTF-8 text") from None
+        except csv.Error as exc:
+            raise ExtractError(f"{shown}: unreadable CSV ({exc})") from None
+
+    @cached_property
+    def by_system(self) -> dict[str, list[SystemExtract]]:
+        """Every extract the catalog names, per system, oldest first (deduplicated by file)."""
+        found: dict[str, dict[str, SystemExtract]] = {}
+        for system in self.catalog.systems.values():
+            for extract in system.extracts:
+                if extract.file:
+                    found.setdefault(system.id, {})[extract.file] = SystemExtract(
+                        system.id, extract.file, extract.extracted_at, extract
+                    )
+        for review in self.catalog.reviews.values():
+            evidence = review.evidence
+            control = self.catalog.controls.get(review.control)
+            population = control.population(review.population) if control else None
+            system = (evidence.system if evidence else None) or (
+                population.system if population else None
+            )
+            if evidence and evidence.file and system:
+                found.setdefault(system, {}).setdefault(
+                    evidence.file,
+                    SystemExtract(system, evidence.file, evidence.extracted_at, evidence),
+                )
+        return {
+            system: sorted(files.values(), key=lambda e: (e.extracted_at or datetime.min, e.file))
+            for system, files in sorted(found.items())
+        }
+
+    def latest(self, system: str, on_or_before: datetime) -> SystemExtract | None:
+        """The newest extract of ``system`` taken on or before a moment."""
+        candidates = [
+            e
+            for e in self.by_system.get(system, [])
+            if e.extracted_at is not None and e.extracted_at <= on_or_before
+        ]
+        return candidates[-1] if candidates else None
+
+    def later(self, system: str, after: datetime) -> list[SystemExtract]:
+        """Extracts of ``system`` taken after a moment, oldest first."""
+        return [
+            e
+            for e in self.by_system.get(system, [])
+            if e.extracted_at is not None and e.extracted_at > after
+        ]

@@ -1,0 +1,117 @@
+"""Summaries of many plain extracts at once, in DuckDB: one parallel scan, no rows in Python.
+
+A *plain* extract has no quote character, NUL byte or lone carriage return (machine
+exports are). For such a file every physical line is one row and a field is the text
+between two commas, so DuckDB's reader (quotes off, strict) and Python's ``csv`` module
+read it the same way: DuckDB either agrees or fails, and a file it fails on (or whose
+account has two different people behind it, where row order decides) is left to the
+exact Python reader. Values are stripped of whitespace like :meth:`str.strip` does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+
+import duckdb
+
+from ..model import EXTRACT_COLUMNS
+
+_COLUMNS = "{" + ", ".join(f"'{c}': 'VARCHAR'" for c in EXTRACT_COLUMNS) + "}"
+_LINE_LIMIT = 131072
+"""Python's ``csv`` refuses longer fields; longer lines go to the Python reader."""
+_ASCII_SPACE = "' \t\n\r\x0b\x0c\x1c\x1d\x1e\x1f'"
+_UNICODE_SPACE = r"[\t\n\x0b\x0c\r\x1c-\x1f\x85\p{Z}]"
+
+
+@dataclass(frozen=True)
+class ExtractSummary:
+    """What the rules ask of one extract, without keeping its rows.
+
+    ``holders`` maps each account to the person behind it (its last non-empty
+    ``person`` value); ``by_type`` maps each account type to the accounts with a row
+    of that type.
+    """
+
+    rows: int
+    holders: dict[str, str]
+    by_type: dict[str, frozenset[str]]
+
+    @cached_property
+    def accounts(self) -> frozenset[str]:
+        """Every account in the extract."""
+        return frozenset().union(*self.by_type.values())
+
+
+def _stripped(column: str) -> str:
+    """SQL for ``str.strip()`` of a column (the regex only runs on non-ASCII values)."""
+    value = f"coalesce({column}, '')"
+    return (
+        f"CASE WHEN strlen({value}) <> length({value}) "
+        f"THEN regexp_replace({value}, '^{_UNICODE_SPACE}+|{_UNICODE_SPACE}+$', '', 'g') "
+        f"ELSE trim({value}, {_ASCII_SPACE}) END"
+    )
+
+
+def _query(paths: Iterable[Path]) -> str:
+    """Group the raw rows first (cheap), then strip the far fewer distinct values."""
+    files = ", ".join("'" + str(p).replace("'", "''") + "'" for p in paths)
+    return f"""
+        WITH raw AS (
+            SELECT filename, account_type, account, person, count(*) AS n
+            FROM read_csv([{files}], header = true, columns = {_COLUMNS}, filename = true,
+                          auto_detect = false, delim = ',', quote = '', escape = '',
+                          max_line_size = {_LINE_LIMIT})
+            GROUP BY ALL
+        ), stripped AS (
+            SELECT filename, {_stripped("account_type")} AS account_type,
+                   {_stripped("account")} AS account, {_stripped("person")} AS person, n
+            FROM raw
+        )
+        SELECT filename, account_type, account,
+               max(nullif(person, '')), count(DISTINCT nullif(person, '')), sum(n)
+        FROM stripped GROUP BY ALL
+    """
+
+
+def summarise(files: dict[str, Path]) -> dict[str, ExtractSummary | None]:
+    """Summaries of plain extracts (catalog path -> file); ``None`` for a file that the
+    exact Python reader must read instead."""
+    if not files:
+        return {}
+    db = duckdb.connect()
+    try:
+        try:
+            rows = db.execute(_query(files.values())).fetchall()
+        except duckdb.Error:
+            if len(files) == 1:
+                return dict.fromkeys(files)
+            out: dict[str, ExtractSummary | None] = {}
+            for rel, path in files.items():  # find the file(s) DuckDB cannot read
+                out.update(summarise({rel: path}))
+            return out
+    finally:
+        db.close()
+    by_path = {str(path): rel for rel, path in files.items()}
+    counts = dict.fromkeys(files, 0)
+    holders: dict[str, dict[str, str]] = {rel: {} for rel in files}
+    types: dict[str, dict[str, set[str]]] = {rel: {} for rel in files}
+    ambiguous: set[str] = set()
+    for filename, account_type, account, person, people, count in rows:
+        rel = by_path[filename]
+        counts[rel] += count
+        types[rel].setdefault(account_type, set()).add(account)
+        if people > 1:
+            ambiguous.add(rel)  # the last row decides: only the Python reader knows it
+        elif person is not None:
+            holders[rel][account] = person
+    return {
+        rel: None
+        if rel in ambiguous
+        else ExtractSummary(
+            counts[rel], holders[rel], {t: frozenset(a) for t, a in types[rel].items()}
+        )
+        for rel in files
+    }

@@ -196,6 +196,11 @@ def check(
     sys.exit(EXIT_FINDINGS if evaluation.failing(threshold) else EXIT_OK)
 
 
+SITE_OUT_RULE = (
+    "a new or empty folder or a site Controlbook built, never the catalog, "
+    "the repository root or the home folder"
+)
+
 JOBS = click.option(
     "--jobs", "-j", type=click.IntRange(min=1), help="PDF render processes (default: all cores)."
 )
@@ -220,6 +225,7 @@ def _progress_console():  # type: ignore[no-untyped-def]
     type=click.Path(file_okay=False, path_type=Path),
     default=Path("site"),
     show_default=True,
+    help=f"The site folder, replaced whole: {SITE_OUT_RULE}.",
 )
 @TEMPLATES_OPT
 @click.option("--no-pdf", is_flag=True, help="Build the site without the signed narratives.")
@@ -279,6 +285,7 @@ def build_command(
     type=click.Path(file_okay=False, path_type=Path),
     default=Path("site/narratives"),
     show_default=True,
+    help="Folder for <ID>.pdf: new, empty, or one this command (or build) wrote PDFs into.",
 )
 @TEMPLATES_OPT
 @JOBS
@@ -295,14 +302,17 @@ def pdf(
     from .catalog.parsecache import parse_cache
     from .evaluation.evaluate import evaluate
     from .publish.build import pdf_cache
+    from .publish.destination import check_pdf_destination, claim_pdf_destination
     from .publish.narratives import render_narratives
     from .resources import SOURCE_TREE
     from .signing.sign import load_signer
     from .views import CatalogViews
 
+    check_pdf_destination(out, catalog)
     loaded = load_catalog(catalog, cache=parse_cache())
     views = CatalogViews(loaded, evaluate(loaded, as_of))
     signer = load_signer(loaded.settings, loaded.root, forbidden=(SOURCE_TREE,))
+    claim_pdf_destination(out)
     console = _progress_console()
     with console.status("rendering") as status:
         batch = render_narratives(
@@ -360,7 +370,7 @@ def verify(pdfs: tuple[Path, ...], trust: Path | None, catalog: Path | None) -> 
     type=click.Path(file_okay=False, path_type=Path),
     default=Path(".cache/serve"),
     show_default=True,
-    help="Where the served site is built.",
+    help=f"Where the served site is built, replaced whole: {SITE_OUT_RULE}.",
 )
 @click.option("--templates", type=click.Path(exists=True, file_okay=False, path_type=Path))
 def serve(

@@ -1,12 +1,12 @@
 """``controlbook build``: load, validate, evaluate, render the site (and narratives), swap it in.
 
-Nothing under the output folder changes until every stage has succeeded.
+Nothing under the output folder changes until every stage has succeeded, and the
+output folder must be one a site may replace (see :mod:`generator.publish.destination`).
 """
 
 from __future__ import annotations
 
 import shutil
-import tempfile
 import time
 from dataclasses import dataclass
 from datetime import date
@@ -16,10 +16,12 @@ from ..catalog.cachedir import cache_root
 from ..catalog.loader import load_catalog
 from ..catalog.parsecache import parse_cache
 from ..evaluation.evaluate import Evaluation, evaluate
-from ..render.site import Progress, build_site_into, output_lock, staging_dir, swap_in
+from ..render.outdir import output_lock, scratch_dir, staging_dir, swap_in
+from ..render.site import Progress, build_site_into
 from ..resources import DEFAULT_MKDOCS_CONFIG, SOURCE_TREE
 from ..signing.sign import load_signer
 from ..views import CatalogViews
+from .destination import check_site_destination
 from .narratives import NarrativeBatch, render_narratives
 
 
@@ -50,44 +52,49 @@ def build(
     jobs: int | None = None,
     progress: Progress = lambda _: None,
 ) -> BuildResult:
-    """Build the site for ``catalog_path`` into ``out``; the previous output survives any failure."""
+    """Build the site for ``catalog_path`` into ``out``; the previous output survives any failure.
+
+    Raises :class:`~generator.render.outdir.OutputFolderError` before any work when ``out``
+    is the catalog, the repository, the home folder or a folder Controlbook did not build.
+    """
     started = time.perf_counter()
+    out = check_site_destination(out, Path(catalog_path))
     progress("loading and validating the catalog")
     catalog = load_catalog(catalog_path, strict=strict, cache=parse_cache())
     progress("evaluating rules")
     evaluation = evaluate(catalog, as_of)
     views = CatalogViews(catalog, evaluation)
-    out = out.resolve()
-    with (
-        output_lock(out),
-        tempfile.TemporaryDirectory(dir=out.parent, prefix=f".{out.name}.pdf-") as tmp,
-    ):
-        batch = None
-        if pdfs:
-            progress(f"rendering and signing {len(catalog.controls)} narratives")
-            signer = load_signer(catalog.settings, catalog.root, forbidden=(SOURCE_TREE, out))
-            batch = render_narratives(
-                views,
-                Path(tmp),
-                signer=signer,
-                cache_dir=pdf_cache(),
-                jobs=jobs,
-                templates=templates,
-                progress=progress,
-            )
-        staging = staging_dir(out)
+    with output_lock(out):
+        scratch = scratch_dir(out, "pdf")  # .<out>.pdf-PID: the next build removes it if killed
         try:
-            pages = build_site_into(
-                views,
-                staging,
-                config_file=config_file,
-                overrides=templates,
-                pdfs=batch.pdfs if batch else None,
-                progress=progress,
-            )
-            progress("replacing the previous site")
-            swap_in(staging, out)
-        except BaseException:
-            shutil.rmtree(staging, ignore_errors=True)
-            raise
+            batch = None
+            if pdfs:
+                progress(f"rendering and signing {len(catalog.controls)} narratives")
+                signer = load_signer(catalog.settings, catalog.root, forbidden=(SOURCE_TREE, out))
+                batch = render_narratives(
+                    views,
+                    scratch,
+                    signer=signer,
+                    cache_dir=pdf_cache(),
+                    jobs=jobs,
+                    templates=templates,
+                    progress=progress,
+                )
+            staging = staging_dir(out)
+            try:
+                pages = build_site_into(
+                    views,
+                    staging,
+                    config_file=config_file,
+                    overrides=templates,
+                    pdfs=batch.pdfs if batch else None,
+                    progress=progress,
+                )
+                progress("replacing the previous site")
+                swap_in(staging, out)
+            except BaseException:
+                shutil.rmtree(staging, ignore_errors=True)
+                raise
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
     return BuildResult(out, pages, time.perf_counter() - started, evaluation, batch)

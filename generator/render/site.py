@@ -3,6 +3,8 @@
 The output replaces the previous site only once the whole build has succeeded:
 pages and MkDocs output go to a staging folder beside the target, which is then
 swapped in. A lock file keeps two builds of the same target from interleaving.
+The output-folder mechanics (lock, staging, marker, atomic swap, leftovers) live in
+:mod:`generator.render.outdir` and are re-exported here.
 """
 
 from __future__ import annotations
@@ -12,8 +14,7 @@ import logging
 import os
 import re
 import shutil
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, time
 from pathlib import Path
@@ -28,6 +29,9 @@ from ..references import load_csf, load_owasp_nhi
 from ..resources import TEMPLATES
 from ..views import CatalogViews
 from .env import make_environment
+from .outdir import output_lock as output_lock
+from .outdir import staging_dir as staging_dir
+from .outdir import swap_in as swap_in
 from .svg import bar_chart, heat_cell
 
 Progress = Callable[[str], None]
@@ -297,45 +301,6 @@ def run_mkdocs(
             os.environ["SOURCE_DATE_EPOCH"] = previous
 
 
-@contextmanager
-def output_lock(out: Path) -> Iterator[None]:
-    """Exclusive lock on the output folder, so that two builds cannot interleave."""
-    import fcntl
-
-    out.parent.mkdir(parents=True, exist_ok=True)
-    lock_path = out.parent / f".{out.name}.lock"
-    with lock_path.open("w") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise BuildError(
-                f"another build is writing {out}; try again when it has finished"
-            ) from None
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
-
-
-def staging_dir(out: Path) -> Path:
-    """A fresh staging folder beside ``out`` (same file system, so the swap is a rename)."""
-    staging = out.parent / f".{out.name}.staging-{os.getpid()}"
-    if staging.exists():
-        shutil.rmtree(staging)
-    staging.mkdir(parents=True)
-    return staging
-
-
-def swap_in(staging: Path, out: Path) -> None:
-    """Replace ``out`` with ``staging``: the old site stays complete until this point."""
-    old = out.parent / f".{out.name}.old-{os.getpid()}"
-    if out.exists():
-        os.rename(out, old)
-    os.rename(staging, out)
-    if old.exists():
-        shutil.rmtree(old)
-
-
 def build_site_into(
     views: CatalogViews,
     target: Path,
@@ -350,6 +315,8 @@ def build_site_into(
     progress("rendering pages")
     links = {cid: f"../narratives/{slug(cid)}.pdf" for cid in (pdfs or {})}
     pages = render_pages(views, env, pdfs=links)
+    # Beside the target, named after it: for a staging folder ``.site.staging-PID`` that is
+    # ``.site.staging-PID.docs``, which the next build cleans up if this process is killed.
     docs = target.parent / f"{target.name}.docs"
     if docs.exists():
         shutil.rmtree(docs)

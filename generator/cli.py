@@ -125,6 +125,24 @@ def _parse_date(_ctx: click.Context, _param: click.Parameter, value: str | None)
         raise click.BadParameter(f"{value!r} is not a date (YYYY-MM-DD)") from None
 
 
+def _parse_weakenings(
+    _ctx: click.Context, _param: click.Parameter, value: str | None
+) -> tuple[Any, ...] | None:
+    """``--block-on a,b``: weakening kinds; an empty value blocks on nothing."""
+    if value is None:
+        return None
+    from .model import Weakening
+
+    kinds = [k.strip() for k in value.split(",") if k.strip()]
+    known = [str(w) for w in Weakening]
+    unknown = [k for k in kinds if k not in known]
+    if unknown:
+        raise click.BadParameter(
+            f"unknown weakening {', '.join(map(repr, unknown))} (one of: {', '.join(known)})"
+        )
+    return tuple(Weakening(k) for k in kinds)
+
+
 OUTPUT = click.option(
     "--output",
     "-o",
@@ -458,7 +476,20 @@ def init(directory: Path, force: bool) -> None:
 @click.option(
     "--fail-on",
     type=SEVERITIES,
-    help="Exit 1 on introduced findings at or above this (default: HEAD's settings.fail_on).",
+    help="Exit 1 on introduced findings at or above this (default: BASE's settings.fail_on).",
+)
+@click.option(
+    "--block-on",
+    callback=_parse_weakenings,
+    metavar="KIND,...",
+    help="Exit 1 on these weakenings, comma-separated ('' for none). Default: BASE's "
+    "settings.block_on, plus policy-relaxed.",
+)
+@click.option(
+    "--allow-new-catalog",
+    is_flag=True,
+    help="Accept a catalog folder that does not exist at BASE (a first review): HEAD is "
+    "then judged on its own.",
 )
 @OUTPUT
 def diff(
@@ -468,6 +499,8 @@ def diff(
     as_of: date | None,
     fmt: str,
     fail_on: str | None,
+    block_on: tuple[Any, ...] | None,
+    allow_new_catalog: bool,
     output: Path | None,
 ) -> None:
     """Review a change to the catalog between two git revisions (exit 0, 1 or 2).
@@ -475,14 +508,23 @@ def diff(
     BASE defaults to the merge base of HEAD with the default branch; HEAD to the
     working tree (also written "."). Both are read from git without touching the
     checkout and evaluated at the same as-of date. Exit 1 when the change introduces
-    findings at or above the threshold or a weakening listed in settings.block_on.
+    findings at or above the threshold or a weakening listed in block_on; the policy
+    comes from the options, else from BASE, never from the change under review. Exit 2
+    when the catalog path is a symbolic link or missing at BASE (see
+    --allow-new-catalog).
     """
     from .diff.review import review_change
     from .model import Severity
     from .report import diffjson, diffmd, sarif
 
     review = review_change(
-        catalog, base, head, as_of=as_of, fail_on=Severity(fail_on.lower()) if fail_on else None
+        catalog,
+        base,
+        head,
+        as_of=as_of,
+        fail_on=Severity(fail_on.lower()) if fail_on else None,
+        block_on=block_on,
+        allow_new_catalog=allow_new_catalog,
     )
     _print_diagnostics(list(review.head_warnings))
     if fmt == "markdown":

@@ -320,14 +320,181 @@ def test_a_removed_mapping_is_a_non_blocking_weakening_that_names_the_lost_id(re
     ]
 
 
-def test_block_on_decides_which_weakenings_fail(repo: Repo) -> None:
-    repo.replace("controls/exceptions.yaml", "2026-06-30", "2026-07-10")
+def test_block_on_of_base_decides_which_weakenings_fail(repo: Repo) -> None:
     repo.replace("controls/catalog.yaml", "classification: Internal", "block_on: [mapping-removed]")
+    repo.commit("the reviewed policy: only a removed mapping blocks")
+    repo.replace("controls/exceptions.yaml", "2026-06-30", "2026-07-10")
     result = repo.diff("HEAD", ".")
     assert result.exit_code == 0, result.output
     assert "⚠️ **exception-extended**: EXC-1" in shown(result)
-    assert "block_on: control-removed, frequency-weakened" in shown(result)  # settings changed
     assert "✅ No new findings; 1 non-blocking weakening" in shown(result)
+    assert "on weakenings: mapping-removed, policy-relaxed (policy from BASE's settings)" in (
+        shown(result)
+    )
+
+
+# -- the gate's policy comes from BASE, never from the change it judges ----------------------
+
+
+def test_a_change_that_empties_block_on_is_still_judged_by_base_and_blocked(repo: Repo) -> None:
+    repo.replace("controls/catalog.yaml", "classification: Internal", "block_on: []")
+    repo.replace(UAR, "frequency: quarterly", "frequency: annual")
+    result = repo.diff("HEAD", ".")
+    assert result.exit_code == 1, result.output
+    out = shown(result)
+    assert "### ❌ This change weakens 1 control and relaxes the review policy (block_on)" in out
+    assert "⛔ **frequency-weakened** (blocking): frequency: quarterly → annual" in out
+    assert (
+        "⛔ **policy-relaxed** (blocking): block_on: control-removed, frequency-weakened, "
+        "population-removed, retention-shortened, exception-extended → none"
+    ) in out
+    report = repo.diff_json("HEAD", ".")
+    assert report["policy"]["block_on_from"] == "base"
+    assert "frequency-weakened" in report["policy"]["block_on"]
+    assert report["summary"]["blocking_settings"] == ["block_on"]
+    [setting] = report["comparison"]["settings"]
+    assert (setting["weakening"], setting["blocking"]) == ("policy-relaxed", True)
+
+
+def test_a_change_that_raises_fail_on_is_judged_by_base_threshold(repo: Repo) -> None:
+    repo.replace("controls/catalog.yaml", "fail_on: high", "fail_on: critical")
+    repo.replace(
+        "controls/people.yaml",
+        "  - id: iam-team",
+        "  - id: fin-team\n    name: Finance\n    kind: team\n  - id: iam-team",
+    )
+    repo.replace(UAR, "  - person: j.okafor", "  - person: fin-team")  # OWN-1, high
+    report = repo.diff_json("HEAD", ".")
+    assert (report["policy"]["threshold"], report["policy"]["threshold_from"]) == ("high", "base")
+    assert [f["rule"] for f in report["summary"]["failing"]] == ["OWN-1"]
+    assert report["summary"]["blocking_settings"] == ["fail_on"]
+    assert report["summary"]["exit_code"] == 1
+
+
+def test_making_the_policy_stricter_is_not_a_weakening(repo: Repo) -> None:
+    repo.replace("controls/catalog.yaml", "fail_on: high", "fail_on: medium")
+    report = repo.diff_json("HEAD", ".")
+    assert [(s["field"], s["weakening"]) for s in report["comparison"]["settings"]] == [
+        ("fail_on", None)
+    ]
+    assert report["summary"]["exit_code"] == 0
+
+
+def test_the_policy_can_be_pinned_on_the_command_line(repo: Repo) -> None:
+    repo.replace(UAR, "frequency: quarterly", "frequency: annual")
+    pinned = repo.diff_json("HEAD", ".", "--block-on", "control-removed,mapping-removed")
+    assert pinned["policy"] == {
+        "threshold": "high",
+        "block_on": ["control-removed", "mapping-removed"],
+        "threshold_from": "base",
+        "block_on_from": "command-line",
+    }
+    assert pinned["summary"]["exit_code"] == 0
+    assert repo.diff("HEAD", ".", "--block-on", "frequency-weakened").exit_code == 1
+    assert repo.diff("HEAD", ".", "--block-on", "").exit_code == 0
+    unknown = repo.diff("HEAD", ".", "--block-on", "frequency-weakend")
+    assert unknown.exit_code == 2
+    assert "unknown weakening 'frequency-weakend'" in unknown.output
+
+
+# -- the catalog path: a real folder on both sides ----------------------------------------
+
+
+def _swap_for_symlink(repo: Repo) -> None:
+    """What the security review did: move the catalog, weaken it, and leave ``controls``
+    as a symbolic link to the moved folder."""
+    repo.git("mv", "controls", "renamed")
+    repo.replace(
+        UAR.replace("controls/", "renamed/", 1), "frequency: quarterly", "frequency: annual"
+    )
+    (repo.path / "controls").symlink_to("renamed", target_is_directory=True)
+    repo.commit("move the catalog and link it")
+
+
+@pytest.mark.parametrize("head", ["HEAD", "."])
+def test_a_catalog_swapped_for_a_symlink_is_refused(repo: Repo, head: str) -> None:
+    _swap_for_symlink(repo)
+    result = repo.diff("HEAD~1", head)
+    assert result.exit_code == 2, result.output
+    assert "controls is a symbolic link" in result.stderr
+    assert "must be a real folder on both sides" in result.stderr
+
+
+def test_a_catalog_that_was_a_symlink_at_base_is_refused(repo: Repo) -> None:
+    repo.git("mv", "controls", "v1")
+    (repo.path / "controls").symlink_to("v1", target_is_directory=True)
+    repo.commit("catalog reached through a link")
+    (repo.path / "controls").unlink()
+    repo.git("mv", "v1", "controls")
+    repo.replace(UAR, "frequency: quarterly", "frequency: annual")
+    result = repo.diff("HEAD", ".")
+    assert result.exit_code == 2, result.output
+    assert f"controls is a symbolic link at HEAD ({repo.git('rev-parse', 'HEAD')[:7]})" in (
+        result.stderr
+    )
+
+
+def test_a_folder_on_the_way_to_the_catalog_may_not_be_a_symlink(repo: Repo) -> None:
+    (repo.path / "sub").mkdir()
+    repo.git("mv", "controls", "sub/controls")
+    (repo.path / "catalogs").symlink_to("sub", target_is_directory=True)
+    repo.commit("catalogs/ is a link to sub/")
+    catalog = str(repo.path / "catalogs" / "controls")
+    result = CliRunner().invoke(main, ["diff", "HEAD", ".", catalog])
+    assert result.exit_code == 2, result.output
+    assert "catalogs is a symbolic link in the working tree" in result.stderr
+
+
+def test_a_catalog_missing_at_base_needs_allow_new_catalog(repo: Repo) -> None:
+    repo.git("mv", "controls", "renamed")
+    repo.replace(
+        UAR.replace("controls/", "renamed/", 1), "frequency: quarterly", "frequency: annual"
+    )
+    args = ("HEAD", ".", str(repo.path / "renamed"))
+    refused = CliRunner().invoke(main, ["diff", *args])
+    assert refused.exit_code == 2, refused.output
+    assert "renamed: no catalog folder at BASE" in refused.stderr
+    assert "--allow-new-catalog" in refused.stderr
+    first = CliRunner().invoke(main, ["diff", *args, "--allow-new-catalog"])
+    assert first.exit_code == 0, first.output
+    out = shown(first)
+    assert "### ⚠️ BASE could not be read, so nothing was compared" in out
+    assert "First review of a new catalog: renamed does not exist at BASE" in out
+
+
+def test_a_catalog_missing_at_head_is_an_error(repo: Repo) -> None:
+    repo.git("mv", "controls", "renamed")
+    repo.commit("moved")
+    (repo.path / "controls").mkdir()
+    result = repo.diff("HEAD~1", "HEAD")
+    assert result.exit_code == 2, result.output
+    assert "controls: no catalog folder at HEAD" in result.stderr
+
+
+# -- the size of the comment ----------------------------------------------------------------
+
+
+def test_a_huge_change_gives_a_comment_under_the_limit_that_points_to_the_full_report(
+    repo: Repo,
+) -> None:
+    for number in range(400):
+        new = f"CHG-NEW-{number:03}"
+        repo.write(f"controls/controls/{new}.yaml", CHANGE_CONTROL.replace("CHG-APP-01", new))
+    _remove_chg(repo)  # the one change that matters, listed after 400 additions
+    result = repo.diff("HEAD", ".")
+    assert result.exit_code == 1, result.output
+    out = result.stdout
+    assert len(out) <= 60_000
+    assert out.startswith(MARKER)
+    text = shown(result)
+    assert "### ❌ This change weakens 1 control" in text
+    assert "⛔ **control-removed** (blocking): CHG-APP-01" in text  # kept before additions
+    hidden = int(text.split(" more items are not shown")[0].rsplit("> **", 1)[1])
+    assert 0 < hidden < 400
+    assert "See the full report in the CI job's artifact" in text
+    assert f"_… and {hidden} more not shown here: see the full report._" in text
+    report = repo.diff_json("HEAD", ".")
+    assert sum(c["status"] == "added" for c in report["comparison"]["controls"]) == 400
 
 
 def test_a_rename_and_key_reordering_is_not_a_change(repo: Repo) -> None:

@@ -12,6 +12,7 @@ import subprocess
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
+from enum import StrEnum
 from pathlib import Path, PurePosixPath
 
 from ..errors import InputError
@@ -124,6 +125,42 @@ def _write_tree(repo: Path, commit: str, path: str, dest: Path) -> None:
         target.write_bytes(content)
 
 
+class PathKind(StrEnum):
+    """What a path in the repository is at a revision (or in the working tree)."""
+
+    FOLDER = "folder"
+    MISSING = "missing"
+    SYMLINK = "symbolic link"
+    FILE = "file"
+    SUBMODULE = "submodule"
+
+
+_MODE_KINDS = {"040000": PathKind.FOLDER, "120000": PathKind.SYMLINK, "160000": PathKind.SUBMODULE}
+
+
+def path_kind(repo: Path, commit: str, path: str) -> tuple[PathKind, str]:
+    """What ``path`` is at ``commit``, walking down from the root: the first component that
+    is not a folder decides, and is returned with it (``path`` itself for a folder).
+
+    A symbolic link anywhere on the way is reported as such: git stores it as a blob, so
+    reading "through" it would silently read another folder, or nothing.
+    """
+    if path == ".":
+        return PathKind.FOLDER, path
+    parts = PurePosixPath(path).parts
+    for depth in range(1, len(parts) + 1):
+        prefix = "/".join(parts[:depth])
+        listing = _git(repo, "ls-tree", "-z", "--full-tree", commit, "--", prefix)
+        entries = [e.partition(b"\t") for e in listing.split(b"\0") if e]
+        modes = [meta.split()[0].decode() for meta, _, name in entries if name == prefix.encode()]
+        if not modes:
+            return PathKind.MISSING, prefix
+        kind = _MODE_KINDS.get(modes[0], PathKind.FILE)
+        if kind != PathKind.FOLDER:
+            return kind, prefix
+    return PathKind.FOLDER, path
+
+
 @contextmanager
 def checkout(repo: Path, commit: str, path: str) -> Iterator[Path]:
     """A temporary folder holding the catalog folder ``path`` as it is at ``commit``.
@@ -138,4 +175,12 @@ def checkout(repo: Path, commit: str, path: str) -> Iterator[Path]:
         yield dest
 
 
-__all__ = ["GitError", "checkout", "default_base", "repo_root", "resolve_commit"]
+__all__ = [
+    "GitError",
+    "PathKind",
+    "checkout",
+    "default_base",
+    "path_kind",
+    "repo_root",
+    "resolve_commit",
+]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from ..evaluation.coverage import compute
 from ..evaluation.evaluate import Evaluation
 from ..evaluation.findings import Finding, fingerprint
-from ..model import Catalog, SodException
+from ..model import Catalog, Settings, SodException, Weakening
 from .controls import control_deltas
 from .types import (
     Comparison,
@@ -81,6 +81,16 @@ def _setting_text(value: object) -> str | None:
     return None if value is None else str(value)
 
 
+def _relaxes(field: str, base: Settings, head: Settings) -> bool:
+    """Whether HEAD's value of a policy setting fails fewer changes than BASE's: a more
+    severe ``fail_on`` threshold, or a kind dropped from ``block_on``."""
+    if field == "fail_on":
+        return head.fail_on.rank < base.fail_on.rank
+    if field == "block_on":
+        return bool(set(base.block_on) - set(head.block_on))
+    return False
+
+
 def _settings(base: Catalog, head: Catalog) -> list[SettingChange]:
     """Settings whose values differ (compared as data: records remember their source)."""
     was, now = base.settings.model_dump(), head.settings.model_dump()
@@ -90,6 +100,7 @@ def _settings(base: Catalog, head: Catalog) -> list[SettingChange]:
             _setting_text(getattr(base.settings, field)),
             _setting_text(getattr(head.settings, field)),
             head.settings.loc(field),
+            Weakening.POLICY_RELAXED if _relaxes(field, base.settings, head.settings) else None,
         )
         for field in type(head.settings).model_fields
         if was[field] != now[field]

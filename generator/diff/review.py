@@ -2,29 +2,72 @@
 date, compare them, and decide whether the change fails.
 
 HEAD must be a valid catalog (else :class:`~generator.errors.CatalogInvalid`, exit 2).
-When BASE cannot be read or is invalid, the review says so and holds no comparison:
-HEAD's findings are then judged on their own, never presented as introduced.
+The catalog path must be a real folder in both revisions and in the working tree: a
+symbolic link, or a folder that exists on one side only, would let a change swap the
+folder BASE is read from and be judged on its own (:class:`CatalogPathError`, exit 2),
+unless the caller asks for a first-time review (``allow_new_catalog``). When BASE exists
+but is invalid, the review says so and holds no comparison: HEAD's findings are then
+judged on their own, never presented as introduced.
+
+The gate's policy (``fail_on``, ``block_on``) is never taken from the change it judges:
+it comes from the command line, else from BASE's settings; HEAD relaxing it is itself a
+blocking weakening (``policy-relaxed``). Without a BASE catalog, the built-in defaults
+apply, which HEAD's settings can tighten but not relax.
 """
 
 from __future__ import annotations
 
+import os
 from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import date
+from enum import StrEnum
 from pathlib import Path
 
-from ..catalog.gitsource import GitError, checkout, default_base, repo_root, resolve_commit
+from ..catalog.gitsource import (
+    GitError,
+    PathKind,
+    checkout,
+    default_base,
+    path_kind,
+    repo_root,
+    resolve_commit,
+)
 from ..catalog.loader import load_catalog
 from ..catalog.parsecache import parse_cache
 from ..diagnostics import Diagnostic
-from ..errors import EXIT_FINDINGS, EXIT_OK, CatalogInvalid, ControlbookError
+from ..errors import EXIT_FINDINGS, EXIT_OK, CatalogInvalid, ControlbookError, InputError
 from ..evaluation.evaluate import INTERNAL_ERROR, Evaluation, evaluate
 from ..evaluation.findings import Finding
-from ..model import Catalog, Severity, Weakening
-from . import Comparison, ControlDelta, ExceptionDelta, compare
+from ..model import Catalog, Settings, Severity, Weakening
+from ..model.settings import DEFAULT_BLOCK_ON
+from . import Comparison, ControlDelta, ExceptionDelta, SettingChange, compare
 
 WORKTREE = "."
 """How the working tree is named in place of a HEAD revision."""
+
+DEFAULT_THRESHOLD = Severity.HIGH
+"""The threshold when neither the command line nor BASE gives one (the settings' default)."""
+
+
+class CatalogPathError(InputError):
+    """The catalog path is a symbolic link, not a folder, or missing on one side."""
+
+
+class PolicySource(StrEnum):
+    """Where a part of the review policy comes from (``policy`` in the JSON report)."""
+
+    COMMAND_LINE = "command-line"
+    BASE = "base"
+    DEFAULTS = "defaults"
+
+    @property
+    def text(self) -> str:
+        return {
+            PolicySource.COMMAND_LINE: "the command line",
+            PolicySource.BASE: "BASE's settings",
+            PolicySource.DEFAULTS: "the defaults, tightened by HEAD's settings (no BASE catalog)",
+        }[self]
 
 
 @dataclass(frozen=True)
@@ -55,8 +98,9 @@ class ChangeReview:
     """The review of one change: both sides, HEAD's evaluation, and the comparison.
 
     ``comparison`` is ``None`` when BASE could not be read (``base_problem`` says why).
-    ``catalog`` is the catalog's path in the repository; ``threshold``, ``block_on``
-    and ``repo_url`` come from HEAD (``threshold`` unless given on the command line).
+    ``catalog`` is the catalog's path in the repository; ``threshold`` and ``block_on``
+    come from where ``threshold_from`` and ``block_on_from`` say (never from HEAD alone),
+    ``repo_url`` from HEAD (it only builds links).
     """
 
     catalog: str
@@ -70,6 +114,8 @@ class ChangeReview:
     head_warnings: tuple[Diagnostic, ...]
     comparison: Comparison | None
     base_problem: BaseProblem | None = None
+    threshold_from: PolicySource = PolicySource.BASE
+    block_on_from: PolicySource = PolicySource.BASE
 
     def fails(self, finding: Finding) -> bool:
         """Whether an open finding is at or above the threshold (an internal error always is)."""
@@ -102,9 +148,30 @@ class ChangeReview:
         return tuple(e for e in self.comparison.exceptions if self.blocks(e.weakening))
 
     @property
+    def blocking_settings(self) -> tuple[SettingChange, ...]:
+        """Settings changes that relax the review policy while ``block_on`` refuses it."""
+        if self.comparison is None:
+            return ()
+        return tuple(s for s in self.comparison.settings if self.blocks(s.weakening))
+
+    @property
     def failed(self) -> bool:
         """The change fails CI (exit 1)."""
-        return bool(self.failing_findings or self.blocking_controls or self.blocking_exceptions)
+        return bool(
+            self.failing_findings
+            or self.blocking_controls
+            or self.blocking_exceptions
+            or self.blocking_settings
+        )
+
+    @property
+    def policy_text(self) -> str:
+        """Where the policy comes from, in words (one source, or one per part)."""
+        if self.threshold_from == self.block_on_from:
+            return f"policy from {self.threshold_from.text}"
+        return (
+            f"threshold from {self.threshold_from.text}, weakenings from {self.block_on_from.text}"
+        )
 
     @property
     def exit_code(self) -> int:
@@ -116,7 +183,8 @@ class ChangeReview:
         if self.comparison is None:
             return 0
         controls = sum(1 for c in self.comparison.controls if c.weakenings)
-        return controls + sum(1 for e in self.comparison.exceptions if e.weakening)
+        settings = sum(1 for s in self.comparison.settings if s.weakening)
+        return controls + settings + sum(1 for e in self.comparison.exceptions if e.weakening)
 
     @property
     def headline(self) -> str:
@@ -137,6 +205,9 @@ class ChangeReview:
         if self.blocking_exceptions:
             extended = _plural(len(self.blocking_exceptions), "SoD exception")
             harms.append(f"extends {extended}")
+        if self.blocking_settings:
+            fields = " and ".join(s.field for s in self.blocking_settings)
+            harms.append(f"relaxes the review policy ({fields})")
         if harms:
             listed = ", ".join(harms[:-1]) + " and " + harms[-1] if len(harms) > 1 else harms[0]
             return f"This change {listed}"
@@ -164,13 +235,43 @@ def _counted(findings: tuple[Finding, ...], threshold: Severity) -> str:
     return f"{_plural(len(findings), 'finding')} at or above {threshold}"
 
 
+def _symlink_error(where: str, side: str) -> CatalogPathError:
+    return CatalogPathError(
+        f"{where} is a symbolic link {side}: the catalog must be a real folder on both "
+        "sides, so that BASE and HEAD are read from the same place (name the folder it "
+        "points to instead, and compare that)"
+    )
+
+
 def _catalog_path(repo: Path, catalog: Path) -> str:
-    """The catalog folder's path from the repository root (``.`` for the root itself)."""
-    try:
-        relative = catalog.resolve().relative_to(repo)
-    except ValueError:
-        raise GitError(f"{catalog}: the catalog is not inside the repository {repo}") from None
-    return relative.as_posix()
+    """The catalog folder's path from the repository root (``.`` for the root itself).
+
+    The path is taken as written, not resolved: no component of it inside the repository
+    may be a symbolic link in the working tree (components outside it may).
+    """
+    absolute = Path(os.path.abspath(catalog))
+    inside: list[str] = []
+    folder = absolute
+    while folder.resolve() != repo:
+        if folder == folder.parent:
+            raise GitError(f"{catalog}: the catalog is not inside the repository {repo}")
+        inside.insert(0, folder.name)
+        folder = folder.parent
+    for depth in range(1, len(inside) + 1):
+        if folder.joinpath(*inside[:depth]).is_symlink():
+            raise _symlink_error("/".join(inside[:depth]), "in the working tree")
+    return "/".join(inside) or "."
+
+
+def _exists_at(repo: Path, side: Side, path: str) -> bool:
+    """Whether the catalog folder exists at a revision; a link or a file there is an error."""
+    assert side.commit is not None
+    kind, where = path_kind(repo, side.commit, path)
+    if kind == PathKind.SYMLINK:
+        raise _symlink_error(where, f"at {side.label}")
+    if kind not in (PathKind.FOLDER, PathKind.MISSING):
+        raise CatalogPathError(f"{where} is a {kind} at {side.label}, not a catalog folder")
+    return kind == PathKind.FOLDER
 
 
 def _load_base(
@@ -188,6 +289,35 @@ def _load_base(
         return BaseProblem(f"BASE could not be read: {exc}")
 
 
+def _stricter(a: Severity, b: Severity) -> Severity:
+    """The threshold that fails more findings."""
+    return a if a.rank >= b.rank else b
+
+
+def _policy(
+    fail_on: Severity | None,
+    block_on: tuple[Weakening, ...] | None,
+    base: Settings | None,
+    head: Settings,
+) -> tuple[Severity, PolicySource, tuple[Weakening, ...], PolicySource]:
+    """The review policy: the command line, else BASE's settings, else the defaults
+    tightened by HEAD's. Taken from BASE, ``block_on`` always holds ``policy-relaxed``: a
+    catalog cannot list its way out of having its policy changes reviewed."""
+    if base is not None:
+        threshold, threshold_from = base.fail_on, PolicySource.BASE
+        kinds, kinds_from = [*base.block_on, Weakening.POLICY_RELAXED], PolicySource.BASE
+    else:
+        threshold = _stricter(DEFAULT_THRESHOLD, head.fail_on)
+        kinds = [*DEFAULT_BLOCK_ON, *head.block_on, Weakening.POLICY_RELAXED]
+        threshold_from = kinds_from = PolicySource.DEFAULTS
+    if fail_on is not None:
+        threshold, threshold_from = fail_on, PolicySource.COMMAND_LINE
+    if block_on is not None:
+        kinds, kinds_from = list(block_on), PolicySource.COMMAND_LINE
+    ordered = tuple(w for w in Weakening if w in kinds)
+    return threshold, threshold_from, ordered, kinds_from
+
+
 def review_change(
     catalog: Path,
     base: str | None = None,
@@ -195,13 +325,19 @@ def review_change(
     *,
     as_of: date | None = None,
     fail_on: Severity | None = None,
+    block_on: tuple[Weakening, ...] | None = None,
+    allow_new_catalog: bool = False,
 ) -> ChangeReview:
     """Compare the catalog folder ``catalog`` at ``base`` with ``head``.
 
     ``head`` defaults to the working tree (also spelled ``.``); ``base`` to the merge
     base of HEAD with the default branch. Both sides are evaluated at ``as_of``, else
-    HEAD's settings ``as_of``, else today.
+    HEAD's settings ``as_of``, else today. ``fail_on`` and ``block_on`` pin the policy
+    (else BASE's settings). ``allow_new_catalog`` accepts a catalog folder that does not
+    exist at BASE: HEAD is then judged on its own.
     """
+    if Path(os.path.abspath(catalog)).is_symlink():
+        raise _symlink_error(str(catalog), "in the working tree")
     repo = repo_root(catalog)
     path = _catalog_path(repo, catalog)
     head_commit = None if head in (None, WORKTREE) else resolve_commit(repo, head)
@@ -210,6 +346,18 @@ def review_change(
         if base
         else default_base(repo, head_commit or resolve_commit(repo, "HEAD"))
     )
+    base_side = Side(base or "merge base", base_commit)
+    head_side = Side(head or WORKTREE, head_commit)
+    if head_commit is not None and not _exists_at(repo, head_side, path):
+        raise CatalogPathError(f"{path}: no catalog folder at HEAD {head_side.label}")
+    base_exists = _exists_at(repo, base_side, path)
+    if not base_exists and not allow_new_catalog:
+        raise CatalogPathError(
+            f"{path}: no catalog folder at BASE {base_side.label}, so nothing can be "
+            "compared (was it moved or renamed? compare the same folder on both sides). "
+            "For the first review of a new catalog, pass --allow-new-catalog: HEAD is "
+            "then judged on its own"
+        )
     with ExitStack() as stack:
         head_root = (
             repo / path
@@ -219,25 +367,46 @@ def review_change(
         head_catalog = load_catalog(head_root, display_root=path, cache=parse_cache())
         day = as_of or head_catalog.settings.as_of or date.today()
         head_evaluation = evaluate(head_catalog, day)
-        loaded = _load_base(stack, repo, base_commit, path, day)
+        loaded: tuple[Catalog, Evaluation] | BaseProblem = (
+            _load_base(stack, repo, base_commit, path, day)
+            if base_exists
+            else BaseProblem(
+                f"First review of a new catalog: {path} does not exist at BASE "
+                "(--allow-new-catalog)."
+            )
+        )
     if isinstance(loaded, BaseProblem):
-        comparison, problem = None, loaded
+        comparison, problem, base_settings = None, loaded, None
     else:
         comparison, problem = compare(*loaded, head_catalog, head_evaluation), None
+        base_settings = loaded[0].settings
     settings = head_catalog.settings
+    threshold, threshold_from, kinds, kinds_from = _policy(
+        fail_on, block_on, base_settings, settings
+    )
     return ChangeReview(
         catalog=path,
-        base=Side(base or "merge base", base_commit),
-        head=Side(head or WORKTREE, head_commit),
+        base=base_side,
+        head=head_side,
         as_of=day,
-        threshold=fail_on or settings.fail_on,
-        block_on=tuple(settings.block_on),
+        threshold=threshold,
+        block_on=kinds,
         repo_url=settings.repo_url,
         head_evaluation=head_evaluation,
         head_warnings=tuple(head_catalog.warnings),
         comparison=comparison,
         base_problem=problem,
+        threshold_from=threshold_from,
+        block_on_from=kinds_from,
     )
 
 
-__all__ = ["WORKTREE", "BaseProblem", "ChangeReview", "Side", "review_change"]
+__all__ = [
+    "WORKTREE",
+    "BaseProblem",
+    "CatalogPathError",
+    "ChangeReview",
+    "PolicySource",
+    "Side",
+    "review_change",
+]

@@ -113,12 +113,14 @@ class ExceptionDelta:
 
 @dataclass(frozen=True)
 class SettingChange:
-    """A catalog setting that changed; ``fail_on`` and ``block_on`` decide what fails CI."""
+    """A catalog setting that changed; ``fail_on`` and ``block_on`` decide what fails CI, so
+    raising the one or dropping a kind from the other is a ``policy-relaxed`` weakening."""
 
     field: str
     before: str | None
     after: str | None
     location: Location
+    weakening: Weakening | None = None
 
 
 @dataclass(frozen=True)

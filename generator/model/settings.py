@@ -19,6 +19,7 @@ class Weakening(StrEnum):
     MAPPING_REMOVED = "mapping-removed"
     SOD_RULESET_REMOVED = "sod-ruleset-removed"
     EXCEPTION_EXTENDED = "exception-extended"
+    POLICY_RELAXED = "policy-relaxed"
 
 
 DEFAULT_BLOCK_ON = [
@@ -73,8 +74,10 @@ class Settings(Record):
         "control deleted), frequency-weakened (e.g. quarterly to annual), population-removed (a "
         "privileged, service, break-glass or third-party population no longer reviewed), "
         "retention-shortened, mapping-removed (a framework mapping dropped), "
-        "sod-ruleset-removed, exception-extended (a SoD exception's expiry later or removed). "
-        "An empty list reports weakenings without failing.",
+        "sod-ruleset-removed, exception-extended (a SoD exception's expiry later or removed), "
+        "policy-relaxed (fail_on raised or a kind dropped from block_on). A review takes "
+        "fail_on and block_on from BASE, never from the change it judges, and policy-relaxed "
+        "always blocks there. An empty list reports weakenings without failing.",
     )
     classification: str = Field(
         default="Internal", description="Classification printed on every document."

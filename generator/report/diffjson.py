@@ -8,9 +8,12 @@ Version 1 fields:
   false when BASE could not be read or is invalid, and then ``comparison`` is null;
 * ``head`` {revision, commit (null for the working tree), open, failing}: HEAD's open
   findings and those at or above the threshold (counts);
-* ``policy`` {threshold, block_on [weakening kinds]};
+* ``policy`` {threshold, block_on [weakening kinds], threshold_from, block_on_from}:
+  where each came from, ``command-line``, ``base`` (BASE's settings) or ``defaults``
+  (no BASE catalog: the built-in defaults tightened by HEAD's settings);
 * ``summary`` {failed, exit_code, headline, introduced, resolved, failing
-  [findings], blocking_controls [IDs], blocking_exceptions [IDs]}: ``failing`` lists
+  [findings], blocking_controls [IDs], blocking_exceptions [IDs], blocking_settings
+  [setting names]}: ``failing`` lists
   introduced findings at or above the threshold, or all of HEAD's when there is no
   comparison;
 * ``comparison`` (or null) {introduced [finding], resolved [finding], controls
@@ -19,7 +22,7 @@ Version 1 fields:
   weakening, blocking, note, location}]}], exceptions [{id, person, conflict, change
   (added | removed | extended | shortened | changed), before_expiry, after_expiry,
   weakening, blocking, fields, location}], settings [{field, before, after,
-  location}]}.
+  weakening (``policy-relaxed`` or null), blocking, location}]}.
 
 A finding has the fields of ``controlbook check --format json`` (see
 :mod:`generator.report.jsonout`); a location is {file, line, column} with the
@@ -87,11 +90,13 @@ def _exception(review: ChangeReview, delta: ExceptionDelta) -> dict[str, Any]:
     }
 
 
-def _setting(change: SettingChange) -> dict[str, Any]:
+def _setting(review: ChangeReview, change: SettingChange) -> dict[str, Any]:
     return {
         "field": change.field,
         "before": change.before,
         "after": change.after,
+        "weakening": change.weakening and str(change.weakening),
+        "blocking": review.blocks(change.weakening),
         "location": _location(change.location),
     }
 
@@ -102,7 +107,7 @@ def _comparison(review: ChangeReview, comparison: Comparison) -> dict[str, Any]:
         "resolved": [finding_dict(f) for f in comparison.findings.resolved],
         "controls": [_control(review, c) for c in comparison.controls],
         "exceptions": [_exception(review, e) for e in comparison.exceptions],
-        "settings": [_setting(s) for s in comparison.settings],
+        "settings": [_setting(review, s) for s in comparison.settings],
     }
 
 
@@ -133,6 +138,8 @@ def report(review: ChangeReview) -> dict[str, Any]:
         "policy": {
             "threshold": str(review.threshold),
             "block_on": [str(w) for w in review.block_on],
+            "threshold_from": str(review.threshold_from),
+            "block_on_from": str(review.block_on_from),
         },
         "summary": {
             "failed": review.failed,
@@ -143,6 +150,7 @@ def report(review: ChangeReview) -> dict[str, Any]:
             "failing": [finding_dict(f) for f in review.failing_findings],
             "blocking_controls": [c.id for c in review.blocking_controls],
             "blocking_exceptions": [e.id for e in review.blocking_exceptions],
+            "blocking_settings": [s.field for s in review.blocking_settings],
         },
         "comparison": _comparison(review, comparison) if comparison else None,
     }

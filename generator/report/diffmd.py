@@ -5,13 +5,19 @@ Python builds a :class:`CommentView` with every sentence and count; the template
 ``diff``) only lays it out. Every value printed is escaped by :func:`comment_escape`:
 HTML and Markdown syntax become character references and @mentions are broken, so
 catalog text can neither inject markup nor notify anyone.
+
+The comment is capped at :data:`MAX_COMMENT_CHARS` (GitHub refuses a comment over 65,536
+characters, and a CI job that cannot update its comment leaves the previous verdict in
+place): when the whole review does not fit, the least important items are left out,
+each section says how many, and a notice at the top points to the full report that
+``--format json`` or ``sarif`` writes (a CI artifact).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import quote
 
@@ -37,6 +43,9 @@ MARKER = "<!-- controlbook-diff -->"
 """Hidden first line, so that a CI job finds and updates its own comment."""
 
 MAX_DIAGNOSTICS = 20
+
+MAX_COMMENT_CHARS = 60_000
+"""The longest comment :func:`render` writes: under GitHub's 65,536, with room to spare."""
 
 _LABELS = {
     ChangeKind.OWNER_HISTORY: "owner history",
@@ -149,6 +158,12 @@ class CommentView:
     exceptions: tuple[ChangeLine, ...]
     settings: tuple[ChangeLine, ...]
     no_control_changes: bool
+    more: Mapping[str, int] = field(default_factory=dict)
+    """Per section, how many items were left out to keep the comment short."""
+
+    @property
+    def omitted(self) -> int:
+        return sum(self.more.values())
 
 
 class _Builder:
@@ -229,7 +244,9 @@ class _Builder:
 
     def setting(self, change: SettingChange) -> ChangeLine:
         text = f"{change.field}: {change.before or 'none'} → {change.after or 'none'}"
-        return self.flagged(text, self.place(change.location), None)
+        if change.weakening:
+            text += " (relaxes the review policy of later changes)"
+        return self.flagged(text, self.place(change.location), change.weakening)
 
     def context(self) -> str:
         review = self.review
@@ -237,7 +254,7 @@ class _Builder:
         return (
             f"Catalog {review.catalog} at {review.base.label} compared with {review.head.label}, "
             f"as of {review.as_of}. Fails on findings at or above {review.threshold} "
-            f"and on weakenings: {blocking}."
+            f"and on weakenings: {blocking} ({review.policy_text})."
         )
 
     def build(self) -> CommentView:
@@ -292,7 +309,108 @@ def build_view(review: ChangeReview) -> CommentView:
     return _Builder(review).build()
 
 
-def render(review: ChangeReview) -> str:
-    """The pull-request comment for ``review``, starting with :data:`MARKER`."""
+def _take_groups(
+    groups: tuple[SeverityGroup, ...], budget: int
+) -> tuple[tuple[SeverityGroup, ...], int]:
+    kept: list[SeverityGroup] = []
+    used = 0
+    for group in groups:
+        findings = group.findings[: max(budget - used, 0)]
+        used += len(findings)
+        if findings:
+            kept.append(SeverityGroup(group.title, findings))
+    return tuple(kept), used
+
+
+def _take_blocks(
+    blocks: tuple[ControlBlock, ...], budget: int
+) -> tuple[tuple[ControlBlock, ...], int]:
+    """Changed controls, their lines counted one unit each (a control without lines: one)."""
+    kept: list[ControlBlock] = []
+    used = 0
+    for block in blocks:
+        if used >= budget:
+            break
+        lines = block.lines[: budget - used]
+        used += max(len(lines), 1)
+        kept.append(replace(block, lines=lines))
+    return tuple(kept), used
+
+
+def _take_lines(lines: tuple[ChangeLine, ...], budget: int) -> tuple[tuple[ChangeLine, ...], int]:
+    kept = lines[: max(budget, 0)]
+    return kept, len(kept)
+
+
+def _units(view: CommentView, name: str) -> int:
+    value = getattr(view, name)
+    if name == "changed":
+        return sum(max(len(b.lines), 1) for b in value)
+    if name in _GROUPED:
+        return sum(len(g.findings) for g in value)
+    return len(value)
+
+
+_GROUPED = ("introduced", "head_failing", "resolved")
+_PRIORITY: tuple[tuple[str, Callable[[Any, int], tuple[Any, int]]], ...] = (
+    ("introduced", _take_groups),
+    ("head_failing", _take_groups),
+    ("deleted", _take_lines),
+    ("exceptions", _take_lines),
+    ("settings", _take_lines),
+    ("changed", _take_blocks),
+    ("resolved", _take_groups),
+    ("added", _take_lines),
+)
+"""Sections in the order they keep their items when the comment must be shortened: what
+can fail the change first, new controls (which weaken nothing) last."""
+
+
+def shorten(view: CommentView, budget: int) -> CommentView:
+    """``view`` showing at most ``budget`` items, taken section by section in
+    :data:`_PRIORITY` order; ``more`` counts what each section leaves out."""
+    changes: dict[str, Any] = {}
+    more: dict[str, int] = {}
+    for name, take in _PRIORITY:
+        kept, used = take(getattr(view, name), budget)
+        budget -= used
+        left_out = _units(view, name) - used
+        changes[name] = kept
+        if left_out:
+            more[name] = left_out
+    return replace(view, **changes, more=more)
+
+
+def _notice(limit: int) -> str:
+    return (
+        f"\n\n> **Shortened to {limit:,} characters**: the rest of the review is in the full "
+        "report (the CI job's artifact, or `controlbook diff --format json`).\n"
+    )
+
+
+def render(review: ChangeReview, *, limit: int = MAX_COMMENT_CHARS) -> str:
+    """The pull-request comment for ``review``, starting with :data:`MARKER`, at most
+    ``limit`` characters long (see the module docstring)."""
     template = environment().get_template("comment.md.j2")
-    return template.render(view=build_view(review)).rstrip("\n") + "\n"
+
+    def text(view: CommentView) -> str:
+        return template.render(view=view).rstrip("\n") + "\n"
+
+    view = build_view(review)
+    full = text(view)
+    if len(full) <= limit:
+        return full
+    total = sum(_units(view, name) for name, _ in _PRIORITY)
+    best, low, high = text(shorten(view, 0)), 1, total - 1
+    while low <= high:  # the most items that fit
+        middle = (low + high) // 2
+        candidate = text(shorten(view, middle))
+        if len(candidate) <= limit:
+            best, low = candidate, middle + 1
+        else:
+            high = middle - 1
+    if len(best) <= limit:
+        return best
+    notice = _notice(limit)  # even the headline and BASE's errors do not fit: cut the text
+    cut = best[: limit - len(notice)]
+    return cut[: cut.rfind("\n") + 1].rstrip("\n") + notice

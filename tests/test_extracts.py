@@ -6,6 +6,8 @@ rows read by the ``csv`` module are the reference for both, whatever the file lo
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from generator.evidence.extracts import ExtractError, ExtractStore
@@ -22,7 +24,7 @@ CASES = {
     "bom": f"\ufeff{HEADER}\nskim,s.kim,employee,AP\n",
     "blank lines": f"{HEADER}\n\nskim,s.kim,employee,AP\n\n\nsvc,,service,API\n\n",
     "no final newline": f"{HEADER}\nskim,s.kim,employee,AP\nsvc,,service,API",
-    "quoted": f'{HEADER}\n"skim","s.kim",employee,"AP, all"\n"multi\nline",x,service,Y\n',
+    "quoted": f'{HEADER}\n"skim","s.kim",employee,"AP, all"\n"multi, comma",x,service,"Y ""2"""\n',
     "lone CR": f"{HEADER}\rskim,s.kim,employee,AP\rsvc,,service,API\r",
     "two people": f"{HEADER}\nskim,s.kim,employee,AP\nskim,j.doe,employee,GL\nskim,,employee,X\n",
     "header only": f"{HEADER}\n",
@@ -85,3 +87,45 @@ def test_malformed_extracts_raise_the_reader_error(
     with pytest.raises(ExtractError) as raised:
         store.summary(REL)
     assert message in str(raised.value)
+
+
+@pytest.mark.parametrize(
+    ("cell", "shown"),
+    [
+        ("s.kim\u200b", "ZERO WIDTH SPACE"),
+        ('"multi\nline"', "U+000A"),
+        ("s.kim\x07", "U+0007"),
+        ("\u202eevil", "RIGHT-TO-LEFT OVERRIDE"),
+    ],
+    ids=["zero-width", "newline", "bell", "bidi"],
+)
+def test_an_invisible_character_in_an_id_is_a_data_error_with_its_line(
+    starter: CatalogDir, cell: str, shown: str
+) -> None:
+    store = _store(starter, f"{HEADER}\nmnovak,m.novak,employee,R\nskim,{cell},employee,AP\n")
+    with pytest.raises(ExtractError, match=rf":3:1: person .* holds {re.escape(shown)}"):
+        store.summary(REL)
+
+
+def test_a_crlf_extract_after_an_lf_one_gives_all_its_rows(starter: CatalogDir) -> None:
+    """Each file is read with its own line endings (one read_csv per file)."""
+    from generator.evidence.extractscan import summarise
+
+    lf = starter.path / "extracts" / "lf.csv"
+    crlf = starter.path / "extracts" / "crlf.csv"
+    lf.write_bytes(f"{HEADER}\na,m.novak,employee,X\n".encode())
+    crlf.write_bytes(f"{HEADER}\r\nb,s.kim,employee,Y\r\nc,s.kim,employee,Z\r\n".encode())
+    found = summarise({"lf": lf, "crlf": crlf})
+    assert found["lf"] is not None
+    assert found["crlf"] is not None
+    assert (found["lf"].rows, found["crlf"].rows) == (1, 2)
+    assert found["crlf"].holders == {"b": "s.kim", "c": "s.kim"}
+
+
+def test_a_file_name_with_glob_characters_is_read_literally(starter: CatalogDir) -> None:
+    odd = starter.path / "extracts" / "cur[r].csv"
+    odd.write_bytes(f"{HEADER}\na,m.novak,employee,X\n".encode())
+    (starter.path / "extracts" / "curr.csv").write_bytes(f"{HEADER}\n".encode())  # the "match"
+    store = ExtractStore(starter.load())
+    assert not store.duckdb_readable("extracts/cur[r].csv")
+    assert store.summary("extracts/cur[r].csv").rows == 1

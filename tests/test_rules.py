@@ -13,6 +13,8 @@ Each case file documents one rule by example (the layout of sqlfluff's rule test
         expect:                 # exactly the findings of this rule (others are ignored)
           - {control: UAR-APP-01, subject: iam-team, file: controls/UAR-APP-01.yaml,
              line: 13, message: "..."}
+        not_assessed:           # exactly what this rule says it could not judge
+          - {control: UAR-APP-01, text: "..."}   # (default: nothing)
 
 The starter catalog is the one ``controlbook init`` writes (``generator/scaffold``);
 it evaluates clean. A case runs: copy the starter, apply the edits, load the catalog
@@ -57,7 +59,7 @@ from tests.conftest import CatalogDir
 CASES_DIR = Path(__file__).parent / "rules"
 PLACEHOLDER = re.compile(r"\{\{sha256:([^}]+)\}\}")
 
-CASE_KEYS = {"name", "as_of", "edits", "expect"}
+CASE_KEYS = {"name", "as_of", "edits", "expect", "not_assessed"}
 EDIT_KEYS = {
     "replace": {"file", "old", "new"},
     "write": {"file", "text"},
@@ -74,6 +76,7 @@ class Case:
     as_of: date | None
     edits: list[dict[str, Any]] = field(default_factory=list)
     expect: list[dict[str, Any]] = field(default_factory=list)
+    not_assessed: list[dict[str, Any]] = field(default_factory=list)
     unknown_keys: tuple[str, ...] = ()
 
     @property
@@ -92,6 +95,7 @@ def read_case_file(path: Path) -> tuple[str, list[Case]]:
             as_of=raw.get("as_of"),
             edits=list(raw.get("edits") or []),
             expect=list(raw.get("expect") or []),
+            not_assessed=list(raw.get("not_assessed") or []),
             unknown_keys=tuple(sorted(set(raw) - CASE_KEYS)),
         )
         for number, raw in enumerate(data.get("cases") or [], start=1)
@@ -209,6 +213,12 @@ def test_rule_case(case: Case, starter: CatalogDir) -> None:
     actual = [as_expected(f, root) for f in evaluation.findings if f.rule == case.rule]
     expected = [with_defaults(e, rule) for e in case.expect]
     assert ordered(actual) == ordered(expected)
+    unjudged = [
+        {"control": n.control, "text": n.text}
+        for n in evaluation.not_assessed
+        if n.rule == case.rule
+    ]
+    assert ordered(unjudged) == ordered(case.not_assessed), "not assessed"
 
 
 # --- the catalog of rules ----------------------------------------------------------------
@@ -224,7 +234,9 @@ def test_every_rule_has_failing_and_passing_cases() -> None:
         cases = documented.get(rule.id)
         assert cases, f"no case file tests/rules/{rule.id}.yaml"
         assert any(c.expect for c in cases), f"{rule.id} has no failing case"
-        assert any(not c.expect for c in cases), f"{rule.id} has no passing case"
+        assert any(not c.expect and not c.not_assessed for c in cases), (
+            f"{rule.id} has no passing case"
+        )
         names = [c.name for c in cases]
         assert len(names) == len(set(names)), f"{rule.id} has two cases with the same name"
 

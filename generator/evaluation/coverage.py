@@ -2,8 +2,10 @@
 
 A control "covers" an element when one of its mappings resolves to it (a
 subcategory also counts for its category and function). A covered element is
-"clean" when at least one of its controls has no open finding. The share of
-clean subcategories is the headline figure the site and PDFs show.
+"clean" when every one of its controls is clean (:mod:`.status`: no open finding and
+nothing unassessed): one clean control beside another with open findings does not make
+the outcome clean. The share of clean subcategories is the headline figure the site and
+PDFs show.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from dataclasses import dataclass
 from ..model import Catalog
 from ..references import ResolutionStatus, load_csf, load_owasp_nhi, resolve_csf, resolve_nhi
 from .evaluate import Evaluation
+from .status import ControlStatus, control_status
 
 
 @dataclass(frozen=True)
@@ -34,7 +37,7 @@ class ElementCoverage:
 
     @property
     def clean(self) -> bool:
-        return bool(self.clean_controls)
+        return self.covered and len(self.clean_controls) == len(self.controls)
 
 
 @dataclass(frozen=True)
@@ -90,6 +93,11 @@ def compute(catalog: Catalog, evaluation: Evaluation) -> Coverage:
     for finding in evaluation.open:
         if finding.control:
             open_by_control[finding.control] += 1
+    clean = {
+        c.id
+        for c in catalog.controls.values()
+        if control_status(catalog, evaluation, c) == ControlStatus.CLEAN
+    }
 
     def element(
         id_: str, level: str, title: str, description: str, controls: set[str]
@@ -101,7 +109,7 @@ def compute(catalog: Catalog, evaluation: Evaluation) -> Coverage:
             title=title,
             description=description,
             controls=ordered,
-            clean_controls=tuple(c for c in ordered if open_by_control[c] == 0),
+            clean_controls=tuple(c for c in ordered if c in clean),
             open_findings=sum(open_by_control[c] for c in ordered),
         )
 

@@ -6,11 +6,12 @@ import traceback
 from collections import Counter
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
+from functools import cached_property
 
 from ..diagnostics import Location
 from ..errors import ControlbookError
 from ..model import Catalog, Period, Severity, Waiver
-from .findings import Finding, Status, WaiverRef
+from .findings import Finding, NotAssessed, Status, WaiverRef
 from .rules import RULES, Context, Rule
 
 INTERNAL_ERROR = "ERR-1"
@@ -25,7 +26,7 @@ class Evaluation:
     as_of: date
     period: Period
     findings: tuple[Finding, ...]
-    not_assessed: tuple[str, ...]
+    not_assessed: tuple[NotAssessed, ...]
     rules: tuple[Rule, ...]
     controls: tuple[str, ...]
     context: Context | None = field(default=None, repr=False, compare=False)
@@ -48,8 +49,21 @@ class Evaluation:
         """Open findings at or above ``threshold`` (and any internal error)."""
         return [f for f in self.open if f.severity.at_least(threshold) or f.rule == INTERNAL_ERROR]
 
+    @cached_property
+    def _by_control(self) -> tuple[dict[str, list[Finding]], dict[str, list[NotAssessed]]]:
+        findings: dict[str, list[Finding]] = {}
+        notes: dict[str, list[NotAssessed]] = {}
+        for finding in self.findings:
+            findings.setdefault(finding.control or "", []).append(finding)
+        for note in self.not_assessed:
+            notes.setdefault(note.control or "", []).append(note)
+        return findings, notes
+
     def for_control(self, control_id: str) -> list[Finding]:
-        return [f for f in self.findings if f.control == control_id]
+        return list(self._by_control[0].get(control_id, []))
+
+    def not_assessed_for(self, control_id: str) -> list[NotAssessed]:
+        return list(self._by_control[1].get(control_id, []))
 
 
 def _waiver_ref(waiver: Waiver) -> WaiverRef:
@@ -86,28 +100,41 @@ def _apply_waivers(findings: list[Finding], ctx: Context) -> list[Finding]:
     return out
 
 
-def _not_assessed(ctx: Context) -> list[str]:
+def _not_assessed(ctx: Context) -> list[NotAssessed]:
     """Plain statements of what this run could not judge, so silence is never read as clean."""
     notes: list[str] = []
     if ctx.window is None:
         notes.append(
-            f"The assessed period starts after the as-of date {ctx.as_of}: nothing has operated yet."
+            NotAssessed(
+                None,
+                f"The assessed period starts after the as-of date {ctx.as_of}: nothing has "
+                "operated yet.",
+            )
         )
     for control in ctx.catalog.controls.values():
         if not control.populations:
             if control.frequency.months is not None or ctx.catalog.reviews_of(control.id):
                 notes.append(
-                    f"{control.id}: no review population is defined, so its operation was not assessed."
+                    NotAssessed(
+                        control.id,
+                        "no review population is defined, so its operation was not assessed.",
+                    )
                 )
             else:
                 notes.append(
-                    f"{control.id}: {control.frequency} control without review populations; its "
-                    "operating evidence is outside what Controlbook evaluates."
+                    NotAssessed(
+                        control.id,
+                        f"{control.frequency} control without review populations; its "
+                        "operating evidence is outside what Controlbook evaluates.",
+                    )
                 )
             continue
         if control.frequency.months is None:
             notes.append(
-                f"{control.id}: {control.frequency} cadence is not assessed (CAD-1 covers monthly to annual)."
+                NotAssessed(
+                    control.id,
+                    f"{control.frequency} cadence is not assessed (CAD-1 covers monthly to annual).",
+                )
             )
             continue
         due_days = timedelta(days=ctx.due_days(control))
@@ -115,10 +142,18 @@ def _not_assessed(ctx: Context) -> list[str]:
         if upcoming:
             first = upcoming[0]
             notes.append(
-                f"{control.id}: the review for {first} is not due until {first.end + due_days}; "
-                f"{len(upcoming)} period(s) not yet assessable."
+                NotAssessed(
+                    control.id,
+                    f"the review for {first} is not due until {first.end + due_days}; "
+                    f"{len(upcoming)} period(s) not yet assessable.",
+                    missing_evidence=False,
+                )
             )
     return notes
+
+
+def _note_order(note: NotAssessed) -> tuple[str, str, str]:
+    return (note.control or "", note.rule or "", note.text)
 
 
 def evaluate(
@@ -133,6 +168,7 @@ def evaluate(
     day = as_of or catalog.settings.as_of or date.today()
     ctx = Context(catalog, day)
     findings: list[Finding] = []
+    unassessed: list[NotAssessed] = []
     for current in rules:
         try:
             gaps = list(current.check(ctx))
@@ -153,6 +189,9 @@ def evaluate(
             )
             continue
         for gap in gaps:
+            if isinstance(gap, NotAssessed):
+                unassessed.append(replace(gap, rule=current.id))
+                continue
             findings.append(
                 Finding(
                     current.id,
@@ -170,7 +209,7 @@ def evaluate(
         as_of=day,
         period=catalog.settings.period,
         findings=tuple(findings),
-        not_assessed=tuple(_not_assessed(ctx)),
+        not_assessed=tuple(_not_assessed(ctx) + sorted(set(unassessed), key=_note_order)),
         rules=rules,
         controls=tuple(catalog.controls),
         context=ctx,

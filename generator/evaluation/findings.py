@@ -32,6 +32,22 @@ class Gap:
 
 
 @dataclass(frozen=True)
+class NotAssessed:
+    """Something a run could not judge, and why: "not assessed, because…" is an answer,
+    silence is not. Rules yield these beside their gaps when the evidence they need is
+    missing (e.g. no accounts extract of a system after a leaver's last day)."""
+
+    control: str | None
+    text: str
+    rule: str | None = None
+    missing_evidence: bool = True
+    """False for what the calendar explains (a review not due yet): no evidence is missing."""
+
+    def __str__(self) -> str:
+        return f"{self.control}: {self.text}" if self.control else self.text
+
+
+@dataclass(frozen=True)
 class WaiverRef:
     """The waiver that hides a finding (or that expired and no longer does)."""
 

@@ -1,8 +1,17 @@
-"""Who holds what right now: catalog-wide questions over the current extracts, in DuckDB.
+"""Who holds what at the as-of date: catalog-wide questions over the state of each system.
 
-The current extract of each system (the newest taken on or before the as-of date)
-is read by DuckDB straight from the CSV files, joined with the SoD rule sets and the
-directory. Millions of entitlement rows are one join, never a Python loop per pair.
+The state of a system is the newest ``accounts`` extract of each account type it has
+(:meth:`.extracts.ExtractStore.state`): a full snapshot, a privileged slice, a PAM vault's
+break-glass accounts, taken together, each contributing only the account types it is the
+newest for. DuckDB reads those files (one ``read_csv`` each, so every file keeps its own
+dialect), joins them with the SoD rule sets and the directory, and answers in SQL:
+millions of entitlement rows are one join, never a Python loop per pair.
+
+Values compare as :func:`.extractscan.norm` makes them (whitespace around and letter case
+do not count); a person value is matched to the directory the same way, and one that
+matches nobody is an orphan account. Every file must give exactly the rows the reference
+reader counts, or the run stops: a file that silently contributes nothing would hide
+findings.
 """
 
 from __future__ import annotations
@@ -14,8 +23,9 @@ from functools import cached_property
 
 import duckdb
 
-from ..model import EXTRACT_COLUMNS, Catalog
-from .extracts import ExtractError, ExtractStore, SystemExtract
+from ..model import AccountType, Catalog
+from .extracts import ExtractError, ExtractStore, StatePart
+from .extractscan import norm, norm_sql, read_plain, strip_sql
 
 
 @dataclass(frozen=True)
@@ -29,7 +39,7 @@ class Holding:
 
 @dataclass(frozen=True)
 class HeldConflict:
-    """A person holding both duties of a conflict in the current extracts."""
+    """A person holding both duties of a conflict in the state of the systems."""
 
     person: str
     ruleset: str
@@ -40,7 +50,7 @@ class HeldConflict:
 
 @dataclass(frozen=True)
 class LeaverAccess:
-    """A person who has left but still holds accounts in a system's current extract."""
+    """A person who has left but still holds accounts in a system's state."""
 
     person: str
     left: date
@@ -49,36 +59,82 @@ class LeaverAccess:
     accounts: tuple[str, ...]
 
 
+@dataclass(frozen=True)
+class OrphanAccount:
+    """Accounts whose ``person`` value matches nobody in the directory."""
+
+    person: str
+    system: str
+    file: str
+    accounts: tuple[str, ...]
+
+
+def _sql_str(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
 def _sql_list(values: Iterable[str]) -> str:
     """A SQL list literal of strings (views cannot take prepared parameters)."""
-    return "[" + ", ".join("'" + v.replace("'", "''") + "'" for v in values) + "]"
+    return "[" + ", ".join(_sql_str(v) for v in values) + "]"
+
+
+_STRIPPED = ("account", "person", "account_type", "entitlement")
 
 
 class AccessIndex:
-    """Catalog-wide access questions, answered with SQL over the current extracts."""
+    """Catalog-wide access questions, answered with SQL over the systems' state."""
 
-    def __init__(self, catalog: Catalog, extracts: ExtractStore, current: list[SystemExtract]):
+    def __init__(
+        self, catalog: Catalog, extracts: ExtractStore, state: dict[str, tuple[StatePart, ...]]
+    ):
         self.catalog = catalog
         self.extracts = extracts
-        self.current = [e for e in current if extracts.path(e.file) is not None]
+        self.parts = [
+            (system, part)
+            for system, parts in sorted(state.items())
+            for part in parts
+            if extracts.path(part.extract.file) is not None
+        ]
         self.db = duckdb.connect()
         self._load()
 
+    def _branch(self, system: str, part: StatePart) -> str:
+        """SQL for one state file's rows, tagged with its system and file."""
+        rel = part.extract.file
+        values = ", ".join(f"{strip_sql(c)} AS {c}" for c in _STRIPPED)
+        tag = f"{_sql_str(system)} AS system, {_sql_str(rel)} AS file"
+        if self.extracts.duckdb_readable(rel):
+            path = self.extracts.path(rel)
+            assert path is not None
+            return f"SELECT {tag}, {values} FROM ({read_plain(path)})"
+        return f"SELECT {tag}, {values} FROM python_rows WHERE file = {_sql_str(rel)}"
+
     def _load(self) -> None:
         db = self.db
-        db.execute("CREATE TABLE files(path VARCHAR, rel VARCHAR, system VARCHAR)")
-        for extract in self.current:
-            self._check_header(extract.file)
-            path = self.extracts.path(extract.file)
-            db.execute(
-                "INSERT INTO files VALUES (?, ?, ?)", [str(path), extract.file, extract.system]
-            )
         db.execute(
-            "CREATE TABLE grants(ruleset VARCHAR, duty VARCHAR, system VARCHAR, entitlement VARCHAR)"
+            "CREATE TABLE python_rows(file VARCHAR, account VARCHAR, person VARCHAR, "
+            "account_type VARCHAR, entitlement VARCHAR)"
+        )
+        for _, part in self.parts:
+            rel = part.extract.file
+            self.extracts.summary(rel)  # a malformed extract is an error, never empty
+            if not self.extracts.duckdb_readable(rel):
+                rows = [
+                    (rel, r.account, r.person, r.account_type, r.entitlement)
+                    for r in self.extracts.rows(rel)
+                ]
+                if rows:
+                    db.executemany("INSERT INTO python_rows VALUES (?, ?, ?, ?, ?)", rows)
+        db.execute("CREATE TABLE people(id VARCHAR, key VARCHAR)")
+        people = [(p.id, norm(p.id)) for p in self.catalog.people.values()]
+        if people:
+            db.executemany("INSERT INTO people VALUES (?, ?)", people)
+        db.execute(
+            "CREATE TABLE grants(ruleset VARCHAR, duty VARCHAR, system VARCHAR, key VARCHAR)"
         )
         db.execute("CREATE TABLE conflicts(ruleset VARCHAR, a VARCHAR, b VARCHAR)")
         grants = [
-            (rs.id, duty.id, g.system, g.entitlement)
+            (rs.id, duty.id, g.system, norm(g.entitlement))
             for rs in self.catalog.rulesets.values()
             for duty in rs.duties
             for g in duty.grants
@@ -92,35 +148,48 @@ class AccessIndex:
             db.executemany("INSERT INTO grants VALUES (?, ?, ?, ?)", grants)
         if pairs:
             db.executemany("INSERT INTO conflicts VALUES (?, ?, ?)", pairs)
-        if self.current:
-            columns = ", ".join(f"'{c}': 'VARCHAR'" for c in EXTRACT_COLUMNS)
+        if not self.parts:
             db.execute(
-                f"""
-                CREATE VIEW access AS
-                SELECT f.system, f.rel AS file, r.account, r.person, r.account_type, r.entitlement
-                FROM read_csv({_sql_list(str(self.extracts.path(e.file)) for e in self.current)},
-                              header = true, columns = {{{columns}}}, filename = true,
-                              quote = '"', escape = '"') r
-                JOIN files f ON f.path = r.filename
-                """
+                "CREATE VIEW raw_access AS SELECT * FROM (SELECT NULL::VARCHAR system, "
+                "NULL::VARCHAR file, NULL::VARCHAR account, NULL::VARCHAR person, "
+                "NULL::VARCHAR account_type, NULL::VARCHAR entitlement) WHERE false"
             )
         else:
-            db.execute(
-                "CREATE VIEW access AS SELECT NULL::VARCHAR system, NULL::VARCHAR file, NULL::VARCHAR account, "
-                "NULL::VARCHAR person, NULL::VARCHAR account_type, NULL::VARCHAR entitlement WHERE false"
-            )
+            union = " UNION ALL ".join(self._branch(s, p) for s, p in self.parts)
+            db.execute(f"CREATE VIEW raw_access AS {union}")
+        types = [(s, p.extract.file, sorted(str(t) for t in p.types)) for s, p in self.parts]
+        db.execute("CREATE TABLE parts(system VARCHAR, file VARCHAR, types VARCHAR[])")
+        if types:
+            db.executemany("INSERT INTO parts VALUES (?, ?, ?)", types)
+        db.execute(
+            f"""
+            CREATE VIEW access AS
+            SELECT r.system, r.file, r.account, r.entitlement,
+                   {norm_sql("r.entitlement")} AS entitlement_key,
+                   {norm_sql("r.person")} AS person_key,
+                   coalesce(p.id, r.person) AS person,
+                   p.id IS NOT NULL AS known,
+                   {norm_sql("r.account_type")} AS account_type
+            FROM raw_access r
+            JOIN parts t ON t.system = r.system AND t.file = r.file
+                        AND list_contains(t.types, {norm_sql("r.account_type")})
+            LEFT JOIN people p ON p.key = {norm_sql("r.person")}
+            """
+        )
+        self._check_counts()
 
-    def _check_header(self, rel: str) -> None:
-        path = self.extracts.path(rel)
-        assert path is not None
-        with path.open(encoding="utf-8-sig", errors="replace") as handle:
-            header = tuple(h.strip() for h in handle.readline().rstrip("\r\n").split(","))
-        if header != EXTRACT_COLUMNS:
-            shown = self.catalog.display_path(rel)
-            raise ExtractError(
-                f"{shown}:1:1: extract header must be '{','.join(EXTRACT_COLUMNS)}' "
-                f"(got {','.join(header)!r})"
-            )
+    def _check_counts(self) -> None:
+        """Every state file gives exactly the rows the reference reader counts."""
+        read = dict(self.db.execute("SELECT file, count(*) FROM raw_access GROUP BY 1").fetchall())
+        for _, part in self.parts:
+            rel = part.extract.file
+            expected = self.extracts.summary(rel).rows
+            if read.get(rel, 0) != expected:
+                raise ExtractError(
+                    f"{self.catalog.display_path(rel)}: read {read.get(rel, 0)} rows for the "
+                    f"state of the system but the file has {expected}; re-export it as plain "
+                    "CSV (one row per line)"
+                )
 
     @cached_property
     def conflicts(self) -> list[HeldConflict]:
@@ -131,8 +200,8 @@ class AccessIndex:
                 SELECT a.person, g.ruleset, g.duty,
                        min((a.file, a.account, a.entitlement)) AS via
                 FROM access a
-                JOIN grants g ON g.system = a.system AND g.entitlement = a.entitlement
-                WHERE coalesce(a.person, '') <> ''
+                JOIN grants g ON g.system = a.system AND g.key = a.entitlement_key
+                WHERE a.person_key <> ''
                 GROUP BY ALL
             )
             SELECT h1.person, c.ruleset, c.a, c.b, h1.via, h2.via
@@ -149,21 +218,21 @@ class AccessIndex:
 
     @cached_property
     def holdings(self) -> list[tuple[str, str, str]]:
-        """(person, rule set, duty) for every duty a person holds in the current extracts."""
+        """(person, rule set, duty) for every duty a person holds in the systems' state."""
         return [
             tuple(row)  # type: ignore[misc]
             for row in self.db.execute(
                 """
                 SELECT DISTINCT a.person, g.ruleset, g.duty
-                FROM access a JOIN grants g ON g.system = a.system AND g.entitlement = a.entitlement
-                WHERE coalesce(a.person, '') <> ''
+                FROM access a JOIN grants g ON g.system = a.system AND g.key = a.entitlement_key
+                WHERE a.person_key <> ''
                 ORDER BY 1, 2, 3
                 """
             ).fetchall()
         ]
 
     def leavers(self, as_of: date) -> list[LeaverAccess]:
-        """People whose employment ended before a system's current extract yet hold accounts in it."""
+        """People whose employment ended before a state file was taken yet hold accounts in it."""
         left = [
             (p.id, p.employed_until)
             for p in self.catalog.people.values()
@@ -173,16 +242,38 @@ class AccessIndex:
             return []
         self.db.execute("CREATE OR REPLACE TEMP TABLE leavers(person VARCHAR, left_on DATE)")
         self.db.executemany("INSERT INTO leavers VALUES (?, ?)", left)
-        taken = {e.file: e.extracted_at for e in self.current}
+        taken = {p.extract.file: p.extract.extracted_at for _, p in self.parts}
         rows = self.db.execute(
             """
             SELECT l.person, l.left_on, a.system, a.file, list(DISTINCT a.account ORDER BY a.account)
             FROM access a JOIN leavers l ON l.person = a.person
-            GROUP BY ALL ORDER BY 1, 3
+            GROUP BY ALL ORDER BY 1, 3, 4
             """
         ).fetchall()
         return [
             LeaverAccess(person, left_on, system, file, tuple(accounts))
             for person, left_on, system, file, accounts in rows
-            if taken[file] is not None and taken[file].date() > left_on
+            if (at := taken.get(file)) is not None and at.date() > left_on
         ]
+
+    @cached_property
+    def orphans(self) -> list[OrphanAccount]:
+        """Accounts whose person value matches no one in the directory."""
+        rows = self.db.execute(
+            """
+            SELECT a.person, a.system, a.file, list(DISTINCT a.account ORDER BY a.account)
+            FROM access a WHERE NOT a.known AND a.person_key <> ''
+            GROUP BY ALL ORDER BY 2, 1, 3
+            """
+        ).fetchall()
+        return [OrphanAccount(p, s, f, tuple(a)) for p, s, f, a in rows]
+
+    def account_types_seen(self) -> dict[str, set[AccountType]]:
+        """The account types each system's state shows accounts of."""
+        rows = self.db.execute("SELECT DISTINCT system, account_type FROM access").fetchall()
+        seen: dict[str, set[AccountType]] = {}
+        known = {str(t) for t in AccountType}
+        for system, account_type in rows:
+            if account_type in known:
+                seen.setdefault(system, set()).add(AccountType(account_type))
+        return seen

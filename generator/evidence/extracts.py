@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import re
 from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
@@ -18,14 +19,21 @@ from datetime import datetime
 from functools import cached_property
 from pathlib import Path
 
-from ..diagnostics import Location
+from ..diagnostics import Location, invisible_characters
 from ..errors import InputError
-from ..model import EXTRACT_COLUMNS, AccountType, Catalog, Extract
-from .extractscan import ExtractSummary, summarise
+from ..model import EXTRACT_COLUMNS, AccountType, Catalog, Extract, ExtractKind
+from .extractscan import ExtractSummary, norm, summarise
 
 _TYPES = {t.value for t in AccountType}
 _TEXTS_KEPT = 8
 """Plain extracts kept as text for :meth:`ExtractStore.find` (findings cluster by file)."""
+_GLOB = frozenset("*?[]{}")
+"""DuckDB reads a path with these as a pattern: such files go to the Python reader."""
+_SUSPICIOUS = re.compile(
+    rb"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]|\xe2\x80[\x8b-\x8f\xaa-\xae]|\xe2\x81[\xa0-\xa4\xa6-\xa9]|\xef\xbb\xbf"
+)
+"""Control, zero-width and bidi characters (UTF-8): a file with any is read by the Python
+reader, which names the cell's line (an ID with an invisible character is a data error)."""
 
 
 class ExtractError(InputError):
@@ -52,6 +60,23 @@ class SystemExtract:
     extracted_at: datetime | None
     record: Extract
 
+    @property
+    def kind(self) -> ExtractKind:
+        return self.record.kind
+
+    @property
+    def covers(self) -> frozenset[AccountType]:
+        return self.record.covers
+
+
+@dataclass(frozen=True)
+class StatePart:
+    """One accounts extract in the state of a system, and the account types it shows there
+    (those of its scope that no newer accounts extract of the system covers)."""
+
+    extract: SystemExtract
+    types: frozenset[AccountType]
+
 
 @dataclass(frozen=True)
 class FileCheck:
@@ -74,15 +99,19 @@ class _Hashed:
 def _hash_file(target: Path) -> _Hashed:
     digest = hashlib.sha256()
     special = carriage = crlf = 0
+    suspicious = False
     last = b""
+    first = True
     with target.open("rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
             special += block.count(b'"') + block.count(b"\0")
             carriage += block.count(b"\r")
             crlf += block.count(b"\r\n") + (last == b"\r" and block[:1] == b"\n")
-            last = block[-1:]
-    return _Hashed(digest.hexdigest(), special == 0 and carriage == crlf)
+            scanned = block[3:] if first and block.startswith(b"\xef\xbb\xbf") else block
+            suspicious = suspicious or bool(_SUSPICIOUS.search(last + scanned))
+            last, first = block[-2:], False
+    return _Hashed(digest.hexdigest(), not special and carriage == crlf and not suspicious)
 
 
 def _summary_of(rows: list[AccessRow]) -> ExtractSummary:
@@ -96,7 +125,8 @@ def _summary_of(rows: list[AccessRow]) -> ExtractSummary:
 
 
 def _matches(row: AccessRow, wanted: dict[str, str]) -> bool:
-    return all(getattr(row, name) == value for name, value in wanted.items())
+    """Values compare as :func:`norm` makes them: spaces around and case do not count."""
+    return all(norm(getattr(row, name)) == norm(value) for name, value in wanted.items())
 
 
 def _search(text: str, needle: str, wanted: dict[str, str], first: bool) -> list[AccessRow]:
@@ -172,7 +202,7 @@ class ExtractStore:
             hashed = dict(zip(paths, pool.map(_hash_file, paths.values()), strict=True))
         for rel, result in hashed.items():
             self._hashes.setdefault(rel, result)
-        plain = {rel: path for rel, path in paths.items() if self._hashes[rel].plain}
+        plain = {rel: path for rel, path in paths.items() if self.duckdb_readable(rel)}
         for rel, path in plain.items():
             self._check_header(rel, path)
         found = summarise(plain)
@@ -181,6 +211,14 @@ class ExtractStore:
             if summary is None or not set(summary.by_type) <= _TYPES:
                 summary = _summary_of(self.rows(rel))  # exact, and words any error
             self._summaries[rel] = summary
+
+    def duckdb_readable(self, rel: str) -> bool:
+        """Whether DuckDB reads this extract exactly as the Python reader does: a plain file
+        (see :mod:`.extractscan`) whose path holds no glob character."""
+        target = self.path(rel)
+        if target is None or _GLOB & set(str(target)):
+            return False
+        return self._hash(rel, target).plain
 
     def _check_header(self, rel: str, target: Path) -> None:
         with target.open(encoding="utf-8-sig", errors="replace", newline="") as handle:
@@ -204,13 +242,16 @@ class ExtractStore:
             for k, v in (("account", account), ("person", person), ("entitlement", entitlement))
             if v is not None
         }
-        needle = next((v for v in wanted.values() if v.strip()), None)
+        needle = next((v.strip() for v in wanted.values() if v.strip()), None)
         target = self.path(rel)
-        if needle is None or target is None or not self._hash(rel, target).plain:
-            found = [r for r in self.rows(rel) if _matches(r, wanted)]
-            return found[:1] if first else found
-        self.summary(rel)  # a malformed extract is an error, never an empty search
-        return _search(self._text(rel, target), needle, wanted, first)
+        if needle is not None and target is not None and self.duckdb_readable(rel):
+            self.summary(rel)  # a malformed extract is an error, never an empty search
+            found = _search(self._text(rel, target), needle, wanted, first)
+            if found:
+                return found
+            # not there verbatim: perhaps in another case; the parsed rows decide
+        found = [r for r in self.rows(rel) if _matches(r, wanted)]
+        return found[:1] if first else found
 
     def _text(self, rel: str, target: Path) -> str:
         if rel not in self._texts:
@@ -240,22 +281,33 @@ class ExtractStore:
                         f"'{','.join(EXTRACT_COLUMNS)}' (got {','.join(header or [])!r})"
                     )
                 out: list[AccessRow] = []
+                line = reader.line_num + 1
                 for values in reader:
-                    line = reader.line_num
+                    line, after = line, reader.line_num + 1  # a row starts on ``line``
                     if not values:
+                        line = after
                         continue
                     if len(values) != len(EXTRACT_COLUMNS):
                         raise ExtractError(
                             f"{Location(shown, line, 1)}: expected {len(EXTRACT_COLUMNS)} "
                             f"fields, got {len(values)}"
                         )
+                    for column, value in zip(EXTRACT_COLUMNS, values, strict=True):
+                        if hidden := invisible_characters(value):
+                            raise ExtractError(
+                                f"{Location(shown, line, 1)}: {column} {value.strip()!a} holds "
+                                f"{', '.join(hidden)}: an ID must be plain text (retype it)"
+                            )
                     account, person, account_type, entitlement = (v.strip() for v in values)
+                    if norm(account_type) in _TYPES:
+                        account_type = norm(account_type)
                     if account_type not in _TYPES:
                         raise ExtractError(
                             f"{Location(shown, line, 1)}: unknown account_type "
                             f"{account_type!r} (one of: {', '.join(sorted(_TYPES))})"
                         )
                     out.append(AccessRow(account, person, account_type, entitlement, line))
+                    line = after
                 return out
         except UnicodeDecodeError:
             raise ExtractError(f"{shown}: the extract is not UTF-8 text") from None
@@ -289,19 +341,38 @@ class ExtractStore:
             for system, files in sorted(found.items())
         }
 
-    def latest(self, system: str, on_or_before: datetime) -> SystemExtract | None:
-        """The newest extract of ``system`` taken on or before a moment."""
-        candidates = [
-            e
-            for e in self.by_system.get(system, [])
-            if e.extracted_at is not None and e.extracted_at <= on_or_before
-        ]
-        return candidates[-1] if candidates else None
+    def state(self, system: str, at: datetime) -> tuple[StatePart, ...]:
+        """The state of ``system`` at a moment: for each account type, the newest
+        ``accounts`` extract covering it taken at or before then, taken together. Reports
+        and event logs are never state; a one-row slice taken last is the state of its
+        slice only."""
+        newest: dict[AccountType, SystemExtract] = {}
+        for extract in self.by_system.get(system, []):  # oldest first: newer ones win
+            if (
+                extract.kind is ExtractKind.ACCOUNTS
+                and extract.extracted_at is not None
+                and extract.extracted_at <= at
+            ):
+                for account_type in extract.covers:
+                    newest[account_type] = extract
+        parts: dict[str, tuple[SystemExtract, set[AccountType]]] = {}
+        for account_type, extract in newest.items():
+            parts.setdefault(extract.file, (extract, set()))[1].add(account_type)
+        return tuple(
+            StatePart(extract, frozenset(types)) for _, (extract, types) in sorted(parts.items())
+        )
 
-    def later(self, system: str, after: datetime) -> list[SystemExtract]:
-        """Extracts of ``system`` taken after a moment, oldest first."""
-        return [
-            e
-            for e in self.by_system.get(system, [])
-            if e.extracted_at is not None and e.extracted_at > after
-        ]
+    def next_accounts(
+        self, system: str, account_type: AccountType, after: datetime, until: datetime
+    ) -> SystemExtract | None:
+        """The first ``accounts`` extract of ``system`` covering ``account_type`` taken after
+        ``after`` (and at or before ``until``, the as-of date): where a removal must show."""
+        for extract in self.by_system.get(system, []):
+            if (
+                extract.kind is ExtractKind.ACCOUNTS
+                and account_type in extract.covers
+                and extract.extracted_at is not None
+                and after < extract.extracted_at <= until
+            ):
+                return extract
+        return None

@@ -26,6 +26,18 @@ _ASCII_SPACE = "' \t\n\r\x0b\x0c\x1c\x1d\x1e\x1f'"
 _UNICODE_SPACE = r"[\t\n\x0b\x0c\r\x1c-\x1f\x85\p{Z}]"
 
 
+def norm(value: str | None) -> str:
+    """How extract values compare everywhere (accounts, people, entitlements, account
+    types): surrounding whitespace and letter case do not count, so ``' U.Brandt'`` is
+    ``u.brandt``. The SQL counterpart is :func:`norm_sql`."""
+    return (value or "").strip().lower()
+
+
+def norm_sql(column: str) -> str:
+    """SQL for :func:`norm` of a column."""
+    return f"lower({strip_sql(column)})"
+
+
 @dataclass(frozen=True)
 class ExtractSummary:
     """What the rules ask of one extract, without keeping its rows.
@@ -44,8 +56,17 @@ class ExtractSummary:
         """Every account in the extract."""
         return frozenset().union(*self.by_type.values())
 
+    @cached_property
+    def normalised(self) -> dict[str, str]:
+        """:func:`norm` of each account -> the account as written."""
+        return {norm(account): account for account in sorted(self.accounts)}
 
-def _stripped(column: str) -> str:
+    def has(self, account: str) -> bool:
+        """Whether ``account`` is in the extract, compared as :func:`norm` does."""
+        return norm(account) in self.normalised
+
+
+def strip_sql(column: str) -> str:
     """SQL for ``str.strip()`` of a column (the regex only runs on non-ASCII values)."""
     value = f"coalesce({column}, '')"
     return (
@@ -55,19 +76,29 @@ def _stripped(column: str) -> str:
     )
 
 
+def read_plain(path: Path) -> str:
+    """SQL reading one plain extract as Python's ``csv`` does (one file per ``read_csv``:
+    a multi-file read takes the first file's dialect, and a CRLF file after an LF one
+    would silently give no rows)."""
+    quoted = "'" + str(path).replace("'", "''") + "'"
+    return (
+        f"SELECT * FROM read_csv({quoted}, header = true, columns = {_COLUMNS}, "
+        f"filename = true, auto_detect = false, delim = ',', quote = '', escape = '', "
+        f"max_line_size = {_LINE_LIMIT})"
+    )
+
+
 def _query(paths: Iterable[Path]) -> str:
     """Group the raw rows first (cheap), then strip the far fewer distinct values."""
-    files = ", ".join("'" + str(p).replace("'", "''") + "'" for p in paths)
+    files = " UNION ALL ".join(read_plain(p) for p in paths)
     return f"""
         WITH raw AS (
             SELECT filename, account_type, account, person, count(*) AS n
-            FROM read_csv([{files}], header = true, columns = {_COLUMNS}, filename = true,
-                          auto_detect = false, delim = ',', quote = '', escape = '',
-                          max_line_size = {_LINE_LIMIT})
+            FROM ({files})
             GROUP BY ALL
         ), stripped AS (
-            SELECT filename, {_stripped("account_type")} AS account_type,
-                   {_stripped("account")} AS account, {_stripped("person")} AS person, n
+            SELECT filename, {strip_sql("account_type")} AS account_type,
+                   {strip_sql("account")} AS account, {strip_sql("person")} AS person, n
             FROM raw
         )
         SELECT filename, account_type, account,

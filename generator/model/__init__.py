@@ -44,7 +44,7 @@ from .reviews import (
     SignOff,
 )
 from .settings import Settings, Weakening
-from .systems import EXTRACT_COLUMNS, AccountType, Extract, System, SystemsFile
+from .systems import EXTRACT_COLUMNS, AccountType, Extract, ExtractKind, System, SystemsFile
 
 FILE_KINDS: dict[str, type[Record]] = {
     "settings": Settings,
@@ -78,6 +78,7 @@ __all__ = [
     "DutyGrant",
     "ExceptionsFile",
     "Extract",
+    "ExtractKind",
     "Frequency",
     "InteractiveLogin",
     "Mappings",

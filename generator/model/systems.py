@@ -28,6 +28,19 @@ class AccountType(StrEnum):
         }[self.value]
 
 
+class ExtractKind(StrEnum):
+    """What an extract is, which decides what it may be used for."""
+
+    ACCOUNTS = "accounts"
+    """A snapshot of who holds what (part of) a system at one moment: its *state*."""
+    REPORT = "report"
+    """Derived from account data (SoD duty holders, a role matrix): evidence for its own
+    review only, never the state of a system."""
+    EVENTS = "events"
+    """Changes over a time span (joiners, movers and leavers; a sign-in log): evidence for
+    its own review only; an account removed before it was run may still appear in it."""
+
+
 EXTRACT_COLUMNS = ("account", "person", "account_type", "entitlement")
 """Required header of an account extract CSV: one row per account and entitlement."""
 
@@ -47,6 +60,23 @@ class Extract(Record):
     extracted_at: Timestamp | None = Field(default=None, description="When it was taken (POP-3).")
     records: int | None = Field(default=None, ge=0, description="Number of data rows (POP-3).")
     sha256: Sha256 | None = Field(default=None, description="sha256 of the file (POP-3, EVD-2).")
+    kind: ExtractKind = Field(
+        default=ExtractKind.ACCOUNTS,
+        description="accounts (a snapshot: the state of the system), report (derived, e.g. "
+        "SoD duty holders) or events (e.g. joiners and leavers). Only accounts extracts show "
+        "who holds access for SOD-3, EXC-3, LVR-1, POP-2 and REM-1.",
+    )
+    scope: list[AccountType] = Field(
+        default_factory=list,
+        description="The account types the extract covers, e.g. [break-glass] for a PAM "
+        "vault export; empty: the whole system. The state of a system is the newest "
+        "accounts extract of each account type, taken together.",
+    )
+
+    @property
+    def covers(self) -> frozenset[AccountType]:
+        """The account types this extract shows the state of (all when no scope is given)."""
+        return frozenset(self.scope) if self.scope else frozenset(AccountType)
 
 
 class System(Record):

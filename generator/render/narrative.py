@@ -15,6 +15,7 @@ from functools import cached_property
 
 from ..diagnostics import did_you_mean
 from ..errors import InputError
+from ..evaluation.status import ControlStatus
 from ..model import AccountType, Catalog, Review, ReviewItem
 from ..references import CsfSubcategory, load_csf, load_owasp_nhi
 from ..views import (
@@ -359,9 +360,11 @@ class _Builder:
             if system_view.id in control.systems:
                 system = catalog.systems[system_view.id]
                 self.source(system.source_file, "system inventory")
-                current = views.ctx.current_extract(system.id)
-                if current is not None:
-                    self.relied_on(current.file, "current extract (remediation and SoD checks)")
+                for part in views.ctx.states.get(system.id, ()):
+                    self.relied_on(
+                        part.extract.file,
+                        "accounts extract in the state of the system (SoD, leavers)",
+                    )
                 systems.append(
                     SystemRow(
                         system_view.id,
@@ -452,23 +455,25 @@ def _mapping(mapping: MappingView) -> MappingRow:
 def _status(
     control: ControlView, reviews: tuple[ReviewDetail, ...]
 ) -> tuple[str, str, tuple[str, ...]]:
-    """Headline status: open findings in red; no review evidence is "not assessed", never clean."""
-    notes = [n.split(": ", 1)[-1] for n in control.not_assessed]
+    """The headline of the control's status (decided by
+    :func:`generator.evaluation.status.control_status`, as on the site), its style, and the
+    notes on what was not assessed."""
+    notes = list(control.not_assessed)
     if not reviews:
         notes.insert(
             0,
             "No review of this control is recorded for the period: its operation is not assessed.",
         )
-    if control.open_findings:
+    if control.status == ControlStatus.OPEN_FINDINGS:
         count = len(control.open_findings)
         return (
             f"{count} open finding{'s' if count > 1 else ''} (worst: {control.worst})",
             "bad",
             tuple(notes),
         )
-    if not reviews:
+    if control.status == ControlStatus.NOT_ASSESSED:
         return "Not assessed", "warn", tuple(notes)
-    return "No open findings", "neutral", tuple(notes)
+    return "Clean: no open findings, nothing unassessed", "neutral", tuple(notes)
 
 
 def build_narratives(views: CatalogViews, controls: list[str] | None = None) -> list[Narrative]:

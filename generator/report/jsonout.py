@@ -70,7 +70,7 @@ def report(evaluation: Evaluation, threshold: Severity) -> dict[str, Any]:
             "failing": len(evaluation.failing(threshold)),
         },
         "findings": [finding_dict(f) for f in evaluation.findings],
-        "not_assessed": list(evaluation.not_assessed),
+        "not_assessed": [str(note) for note in evaluation.not_assessed],
         "rules": [
             {"id": r.id, "name": r.name, "family": r.family, "severity": str(r.severity)}
             for r in evaluation.rules

@@ -59,7 +59,7 @@ def render(
         console.print()
         console.print("[bold]Not assessed[/]")
         for note in evaluation.not_assessed:
-            console.print(f"  - {escape(note)}")
+            console.print(f"  - {escape(str(note))}")
     counts = evaluation.by_severity()
     failing = len(evaluation.failing(threshold))
     breakdown = ", ".join(f"{n} {s}" for s, n in counts.items())

@@ -11,7 +11,9 @@ from ..evaluation.coverage import compute as compute_coverage
 from ..evaluation.evaluate import Evaluation
 from ..evaluation.findings import Finding
 from ..evaluation.rules import RULES, RULES_BY_ID, Context, Rule
+from ..evaluation.status import control_status
 from ..model import AccountType, Catalog, Control, Decision, Person, Review, Severity
+from ..model.urls import file_link
 from ..references import ResolutionStatus, load_csf, load_owasp_nhi, resolve_csf, resolve_nhi
 from . import registers
 from .types import (
@@ -32,6 +34,7 @@ from .types import (
     RuleView,
     SodView,
     SourceRef,
+    StateExtractView,
     SystemView,
 )
 
@@ -61,7 +64,7 @@ class CatalogViews:
         prefix = self.catalog.display_root.rstrip("/") + "/"
         rel = path[len(prefix) :] if path.startswith(prefix) else path
         if base and not path.startswith("/"):
-            url = f"{base.rstrip('/')}/{rel}" + (f"#L{location.line}" if location.line else "")
+            url = file_link(base, rel, location.line)
         return SourceRef(path, location.line, url)
 
     def person(self, person_id: str | None) -> PersonView | None:
@@ -166,14 +169,9 @@ class CatalogViews:
         findings = self._findings_by_control.get(control.id, [])
         open_findings = tuple(f for f in findings if f.open)
         owner_entry = control.owner_on(self.as_of)
-        notes = tuple(n for n in self.evaluation.not_assessed if n.startswith(f"{control.id}:"))
+        notes = tuple(n.text for n in self.evaluation.not_assessed_for(control.id))
         worst = open_findings[0].severity if open_findings else None
-        if open_findings:
-            status = "gaps"
-        elif control.populations and not self.catalog.reviews_of(control.id):
-            status = "not assessed"
-        else:
-            status = "no open findings"
+        status = str(control_status(self.catalog, self.evaluation, control))
         roles = control.roles
         retention = control.evidence_retention_years
         if retention is None:
@@ -461,7 +459,16 @@ class CatalogViews:
                 by_system.setdefault(finding.subject.split(":")[0], []).append(finding)
         out = []
         for system in self.catalog.systems.values():
-            current = self.ctx.current_extract(system.id)
+            state = tuple(
+                StateExtractView(
+                    file=part.extract.file,
+                    taken=part.extract.extracted_at.isoformat()
+                    if part.extract.extracted_at
+                    else "",
+                    account_types=", ".join(t.label for t in AccountType if t in part.types),
+                )
+                for part in self.ctx.states.get(system.id, ())
+            )
             covering = sorted(
                 {
                     c.id
@@ -482,10 +489,7 @@ class CatalogViews:
                     ),
                     account_types=tuple(t.label for t in system.account_types),
                     controls=tuple(covering),
-                    current_extract=current.file if current else "",
-                    current_extract_at=current.extracted_at.isoformat()
-                    if current and current.extracted_at
-                    else "",
+                    state=state,
                     findings=tuple(by_system.get(system.id, ())),
                     source=self.source(system.loc("id")),
                 )

@@ -208,6 +208,15 @@ class PersonRolesView:
 
 
 @dataclass(frozen=True)
+class StateExtractView:
+    """One accounts extract in a system's state at the as-of date, and what it shows."""
+
+    file: str
+    taken: str
+    account_types: str
+
+
+@dataclass(frozen=True)
 class SystemView:
     id: str
     name: str
@@ -217,8 +226,8 @@ class SystemView:
     administrators: tuple[PersonView, ...]
     account_types: tuple[str, ...]
     controls: tuple[str, ...]
-    current_extract: str
-    current_extract_at: str
+    state: tuple[StateExtractView, ...]
+    """The accounts extracts that show who holds what at the as-of date (one per slice)."""
     findings: tuple[FindingView, ...]
     source: SourceRef
 
@@ -292,5 +301,6 @@ __all__ = [
     "RuleView",
     "SodView",
     "SourceRef",
+    "StateExtractView",
     "SystemView",
 ]

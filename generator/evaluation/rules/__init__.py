@@ -34,7 +34,7 @@ RULES: tuple[Rule, ...] = (
     *remediation.RULES,  # REM-1
     *nhi.RULES,  # NHI-1 ... NHI-3
     *mapping.RULES,  # MAP-1, MAP-2
-    *lifecycle.RULES,  # LVR-1, WVR-1
+    *lifecycle.RULES,  # LVR-1, ORP-1, WVR-1
 )
 
 RULES_BY_ID: dict[str, Rule] = {r.id: r for r in RULES}

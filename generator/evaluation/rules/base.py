@@ -8,12 +8,13 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from ...model import Severity
-from ..findings import Gap
+from ..findings import Gap, NotAssessed
 
 if TYPE_CHECKING:
     from .context import Context
 
-Check = Callable[["Context"], Iterable[Gap]]
+Check = Callable[["Context"], Iterable[Gap | NotAssessed]]
+"""A rule's check: the gaps it finds, and what it could not judge (with why)."""
 
 
 @dataclass(frozen=True)

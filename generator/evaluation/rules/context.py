@@ -8,7 +8,8 @@ from datetime import UTC, date, datetime, time, timedelta
 from functools import cached_property
 
 from ...evidence.access import AccessIndex
-from ...evidence.extracts import ExtractStore, ExtractSummary, SystemExtract
+from ...evidence.extracts import ExtractStore, ExtractSummary, StatePart
+from ...evidence.extractscan import norm
 from ...model import AccountType, Catalog, Control, Period, Population, Review, Settings
 
 
@@ -40,9 +41,13 @@ class Context:
 
     @cached_property
     def access(self) -> AccessIndex:
-        """Current access across systems (SQL over the newest extract of each system)."""
-        current = [e for s in self.catalog.systems if (e := self.current_extract(s))]
-        return AccessIndex(self.catalog, self.extracts, current)
+        """Access across systems at the as-of date (SQL over each system's state)."""
+        return AccessIndex(self.catalog, self.extracts, self.states)
+
+    @cached_property
+    def states(self) -> dict[str, tuple[StatePart, ...]]:
+        """The state of each system at the as-of date (see :meth:`ExtractStore.state`)."""
+        return {s: self.extracts.state(s, end_of(self.as_of)) for s in self.catalog.systems}
 
     @cached_property
     def window(self) -> Period | None:
@@ -88,12 +93,21 @@ class Context:
         return self.extracts.summary(evidence.file)
 
     def accounts_people(self, review: Review) -> Mapping[str, str]:
-        """Account -> person behind it, from the review's extract."""
+        """Account (as :func:`norm` makes it) -> the directory ID of the person behind it
+        (or the extract's value when it matches nobody), from the review's extract."""
         summary = self.review_extract(review)
-        return summary.holders if summary else {}
+        if summary is None:
+            return {}
+        return {norm(a): self.person_id(p) for a, p in summary.holders.items()}
 
-    def current_extract(self, system: str) -> SystemExtract | None:
-        return self.extracts.latest(system, end_of(self.as_of))
+    @cached_property
+    def _people_by_key(self) -> dict[str, str]:
+        return {norm(p): p for p in self.catalog.people}
+
+    def person_id(self, value: str) -> str:
+        """The directory ID an extract's person value names (compared as :func:`norm`
+        does), else the value itself."""
+        return self._people_by_key.get(norm(value), value)
 
     @cached_property
     def _covering(self) -> dict[tuple[str, AccountType], list[Control]]:

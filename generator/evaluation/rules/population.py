@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from ...evidence.extractscan import norm
 from ...model import AccountType, Severity
 from ..findings import Gap
 from .base import rule
@@ -67,7 +68,7 @@ def uncovered_account_types(ctx: Context) -> Iterator[Gap]:
 
     These accounts carry the most risk and are the ones a generic employee review
     misses. For every SOX in-scope system, each such kind of account the system
-    has (declared in ``account_types`` or seen in its current extract) must belong
+    has (declared in ``account_types`` or seen in its state at the as-of date) must belong
     to a named population of some control.
 
     Fix: add a population with that account type to the control that reviews the
@@ -76,10 +77,7 @@ def uncovered_account_types(ctx: Context) -> Iterator[Gap]:
     for system in ctx.catalog.systems.values():
         if not system.sox_in_scope:
             continue
-        kinds = set(system.account_types)
-        current = ctx.current_extract(system.id)
-        if current and ctx.extracts.check(current.file).exists:
-            kinds |= {AccountType(t) for t in ctx.extracts.summary(current.file).by_type}
+        kinds = set(system.account_types) | ctx.access.account_types_seen().get(system.id, set())
         reviewing = sorted(
             c.id
             for c in ctx.catalog.controls.values()
@@ -133,13 +131,22 @@ def incomplete_population(ctx: Context) -> Iterator[Gap]:
         if extract is None or population is None or evidence.file is None:
             continue
         kinds = {str(t) for t in population.account_types}
-        whole = {i.account for i in review.items if i.entitlement is None}
-        pairs = {(i.account, i.entitlement) for i in review.items}
-        in_scope = set().union(*(extract.by_type.get(kind, ()) for kind in kinds)) - whole
-        unreviewed = in_scope - {a for a, _e in pairs}
+        # accounts and entitlements compare as norm() makes them: case and spaces do not count
+        whole = {norm(i.account) for i in review.items if i.entitlement is None}
+        pairs = {(norm(i.account), norm(i.entitlement)) for i in review.items}
+        in_scope = {
+            a
+            for a in set().union(*(extract.by_type.get(k, ()) for k in kinds))
+            if norm(a) not in whole
+        }
+        decided = {a for a, _e in pairs}
+        unreviewed = {a for a in in_scope if norm(a) not in decided}
         for account in in_scope - unreviewed:  # decided entitlement by entitlement
             rows = ctx.extracts.find(evidence.file, account=account)
-            if any(r.account_type in kinds and (account, r.entitlement) not in pairs for r in rows):
+            if any(
+                r.account_type in kinds and (norm(account), norm(r.entitlement)) not in pairs
+                for r in rows
+            ):
                 unreviewed.add(account)
         if unreviewed:
             names = sorted(unreviewed)

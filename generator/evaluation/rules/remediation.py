@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import date, timedelta
 
 from ...evidence.extracts import AccessRow
-from ...model import Decision, Severity
-from ..findings import Gap
+from ...model import AccountType, Decision, Review, ReviewItem, Severity
+from ..findings import Gap, NotAssessed
 from .base import rule
 from .context import Context, end_of
 
@@ -19,7 +19,7 @@ from .context import Context, end_of
     Severity.HIGH,
     hint="Remove the access and record the completion; check the next extract no longer shows it.",
 )
-def unremediated_revoke(ctx: Context) -> Iterator[Gap]:
+def unremediated_revoke(ctx: Context) -> Iterator[Gap | NotAssessed]:
     """A revoke decision is followed by removal within the SLA, visible in the next extract.
 
     The review only reduces risk when the access actually goes. A revoked account
@@ -58,27 +58,57 @@ def unremediated_revoke(ctx: Context) -> Iterator[Gap]:
                     item.loc("remediation"),
                 )
                 continue
-            since = end_of(done) if done else end_of(deadline)
-            for extract in ctx.extracts.later(system or "", since) if system else []:
-                if extract.extracted_at is None or extract.extracted_at.date() > ctx.as_of:
-                    continue
-                if not ctx.extracts.check(extract.file).exists:
-                    continue
-                still = _still_held(ctx, extract.file, item.account, item.entitlement)
-                if still:
-                    yield Gap(
-                        review.control,
-                        subject,
-                        f"{what}, revoked in {review.id}, is still present in the extract of "
-                        f"{extract.extracted_at.date()} ({extract.file} line {still[0].line})",
-                        item.loc("decision"),
-                    )
-                    break
+            if done is None:
+                continue  # the SLA has not ended and nothing is claimed yet
+            yield from _verify_removal(ctx, review, item, system, done)
+
+
+def _account_types(ctx: Context, review: Review, account: str) -> list[AccountType]:
+    """The account types of ``account`` in the review's extract (else the population's)."""
+    evidence = review.evidence
+    found: set[AccountType] = set()
+    if evidence and evidence.file and ctx.extracts.check(evidence.file).exists:
+        for row in ctx.extracts.find(evidence.file, account=account):
+            found.add(AccountType(row.account_type))
+    if not found:
+        population = ctx.population_of(review)
+        found = set(population.account_types) if population else set()
+    return sorted(found or {AccountType.EMPLOYEE}, key=list(AccountType).index)
+
+
+def _verify_removal(
+    ctx: Context, review: Review, item: ReviewItem, system: str | None, done: date
+) -> Iterator[Gap | NotAssessed]:
+    """The first accounts extract of the system covering the account's type, taken after
+    the removal, must not show it. Reports and event logs never count: an account removed
+    before such a report was run may still appear in it."""
+    what = f"'{item.account}'" + (f" ({item.entitlement})" if item.entitlement else "")
+    if system is None:
+        return
+    for account_type in _account_types(ctx, review, item.account):
+        extract = ctx.extracts.next_accounts(system, account_type, end_of(done), end_of(ctx.as_of))
+        if extract is None or not ctx.extracts.check(extract.file).exists:
+            yield NotAssessed(
+                review.control,
+                f"REM-1 not assessed for {what}, revoked in {review.id}: no accounts extract of "
+                f"{system} covering {account_type} accounts was taken after the removal on {done}.",
+            )
+            continue
+        still = _still_held(ctx, extract.file, item.account, item.entitlement)
+        if still:
+            yield Gap(
+                review.control,
+                f"{review.id}:{item.account}",
+                f"{what}, revoked in {review.id}, is still present in the extract of "
+                f"{extract.extracted_at.date()} ({extract.file} line {still[0].line})",  # type: ignore[union-attr]
+                item.loc("decision"),
+            )
+            return
 
 
 def _still_held(ctx: Context, rel: str, account: str, entitlement: str | None) -> list[AccessRow]:
     """The first row of ``rel`` that still grants the revoked access (none: removed)."""
-    if account not in ctx.extracts.summary(rel).accounts:
+    if not ctx.extracts.summary(rel).has(account):
         return []
     return ctx.extracts.find(rel, account=account, entitlement=entitlement, first=True)
 

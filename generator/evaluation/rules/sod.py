@@ -7,8 +7,9 @@ from itertools import pairwise
 from statistics import median
 
 from ...diagnostics import Location
-from ...model import ApproverRole, Decision, Review, Severity
-from ..findings import Gap
+from ...evidence.extractscan import norm
+from ...model import AccountType, ApproverRole, Decision, Review, Severity
+from ..findings import Gap, NotAssessed
 from .base import rule
 from .context import Context
 
@@ -32,7 +33,7 @@ def self_review(ctx: Context) -> Iterator[Gap]:
     for review in ctx.catalog.reviews.values():
         holders = ctx.accounts_people(review)
         for item in review.items:
-            if item.decided_by and holders.get(item.account) == item.decided_by:
+            if item.decided_by and holders.get(norm(item.account)) == item.decided_by:
                 yield Gap(
                     review.control,
                     f"{review.id}:{item.account}",
@@ -103,6 +104,40 @@ def _line_of(ctx: Context, rel: str, account: str, entitlement: str) -> Location
     return Location(ctx.catalog.display_path(rel))
 
 
+def unjudged_rulesets(ctx: Context) -> Iterator[NotAssessed]:
+    """Rule sets whose systems' state does not show every kind of account there: an empty
+    result there is not a clean one. The state is the newest accounts extract of each
+    account type (a break-glass slice shows break-glass accounts only)."""
+    for ruleset in sorted(ctx.catalog.rulesets.values(), key=lambda r: r.id):
+        systems = sorted({g.system for duty in ruleset.duties for g in duty.grants})
+        for system_id in systems:
+            system = ctx.catalog.systems.get(system_id)
+            if system is None:
+                continue
+            needed = set(system.account_types) or set(AccountType)
+            shown = {
+                t
+                for part in ctx.states.get(system_id, ())
+                if ctx.extracts.path(part.extract.file) is not None
+                for t in part.types
+            }
+            missing = sorted(needed - shown, key=list(AccountType).index)
+            if not missing:
+                continue
+            what = (
+                f"no accounts extract of {system_id} taken on or before {ctx.as_of}"
+                if not shown
+                else f"no accounts extract of {system_id} taken on or before {ctx.as_of} "
+                f"shows its {', '.join(str(t) for t in missing)} accounts"
+            )
+            yield NotAssessed(
+                ruleset_control(ctx, ruleset.id),
+                f"SoD rule set {ruleset.id} on {system_id} (SOD-3, EXC-3) not assessed"
+                + (" for those accounts" if shown else "")
+                + f": {what}.",
+            )
+
+
 def ruleset_control(ctx: Context, ruleset: str) -> str | None:
     """The control that enforces a rule set (first by ID)."""
     owners = [c.id for c in ctx.catalog.controls.values() if ruleset in c.sod_rulesets]
@@ -128,6 +163,7 @@ def unexcepted_conflict(ctx: Context) -> Iterator[Gap]:
 
     Fix: remove one entitlement, or record an exception in the exceptions register.
     """
+    yield from unjudged_rulesets(ctx)
     for held in ctx.access.conflicts:
         if _exceptions_for(ctx, held.person, held.ruleset, held.duties):
             continue  # EXC-1 ... EXC-3 judge the exception
@@ -151,7 +187,7 @@ def authorised_deciders(ctx: Context, review: Review, account: str) -> set[str] 
     roles = control.roles
     match approval.approver:
         case ApproverRole.MANAGER:
-            holder = ctx.catalog.people.get(ctx.accounts_people(review).get(account, ""))
+            holder = ctx.catalog.people.get(ctx.accounts_people(review).get(norm(account), ""))
             if holder is not None and holder.manager:
                 return {holder.manager}
             return {roles.application_owner} if roles.application_owner else set()

@@ -7,6 +7,7 @@ from typing import Protocol
 
 from ..diagnostics import Location
 from ..evaluation.rules import Context
+from ..evaluation.validity import ExceptionStatus, covering_exception, exception_status
 from ..model import Catalog
 from .types import (
     BreakGlassView,
@@ -35,13 +36,9 @@ def exception_views(views: CatalogViews) -> tuple[ExceptionView, ...]:
     """SoD exceptions with their status on the as-of date."""
     out = []
     for exc in views.catalog.exceptions.values():
-        if exc.expires is None:
-            status = "no expiry"
-        elif exc.expires < views.as_of:
-            status = "expired"
-        elif exc.granted > views.as_of:
-            status = "not yet in force"
-        else:
+        state = exception_status(exc, views.as_of)
+        status = str(state)
+        if state is ExceptionStatus.IN_FORCE and exc.expires is not None:
             status = f"expires in {(exc.expires - views.as_of).days} days"
         out.append(
             ExceptionView(
@@ -71,16 +68,21 @@ def exception_views(views: CatalogViews) -> tuple[ExceptionView, ...]:
 def sod_view(views: CatalogViews) -> SodView:
     """The duties matrix (who holds which duty) and the held conflicts."""
     conflicts = views.ctx.access.conflicts
-    excepted = {
-        (e.person, e.ruleset, frozenset(e.conflict)) for e in views.catalog.exceptions.values()
-    }
+
+    def exception_note(person: str, ruleset: str, duties: tuple[str, str]) -> str:
+        covering = covering_exception(views.catalog, person, ruleset, duties, views.as_of)
+        if covering is not None:
+            until = f" until {covering.expires}" if covering.expires else ", no expiry"
+            return f"{covering.id}{until}"
+        return ""
+
     rows = tuple(
         ConflictView(
             person=views.person(c.person),  # type: ignore[arg-type]
             ruleset=c.ruleset,
             duties=" + ".join(c.duties),
             via=f"{c.first.entitlement} ({c.first.account}), {c.second.entitlement} ({c.second.account})",
-            has_exception=(c.person, c.ruleset, frozenset(c.duties)) in excepted,
+            exception=exception_note(c.person, c.ruleset, c.duties),
         )
         for c in conflicts
     )

@@ -238,7 +238,9 @@ class ConflictView:
     ruleset: str
     duties: str
     via: str
-    has_exception: bool
+    exception: str
+    """The exception that manages the conflict at the as-of date ("ID until D"), or "" when
+    none does (none recorded, expired or not yet in force: a finding says which)."""
 
 
 @dataclass(frozen=True)

@@ -6,13 +6,16 @@ from collections.abc import Iterator
 
 from ...model import Severity, SodException
 from ..findings import Gap
+from ..validity import ExceptionStatus, covering_exception, exception_status, exceptions_for
 from .base import rule
 from .context import Context
 from .sod import ruleset_control
 
 
 def _control(ctx: Context, exc: SodException) -> str | None:
-    return exc.compensating_control or ruleset_control(ctx, exc.ruleset)
+    """The SoD control the exception belongs to: named on it, else the control that
+    enforces its rule set (never the compensating control, whose owner approved it)."""
+    return exc.control or ruleset_control(ctx, exc.ruleset)
 
 
 @rule(
@@ -106,16 +109,14 @@ def expired_exception(ctx: Context) -> Iterator[Gap]:
     Fix: remove one of the entitlements, or renew the exception.
     """
     for held in ctx.access.conflicts:
-        pair = frozenset(held.duties)
+        recorded = exceptions_for(ctx.catalog, held.person, held.ruleset, held.duties)
+        if covering_exception(ctx.catalog, held.person, held.ruleset, held.duties, ctx.as_of):
+            continue
+        # a renewal not yet in force does not cover today
         matching = [
-            e
-            for e in ctx.catalog.exceptions.values()
-            if e.person == held.person
-            and e.ruleset == held.ruleset
-            and frozenset(e.conflict) == pair
-            and e.granted <= ctx.as_of  # a renewal not yet in force does not cover today
+            e for e in recorded if exception_status(e, ctx.as_of) is ExceptionStatus.EXPIRED
         ]
-        if matching and all(e.expires is not None and e.expires < ctx.as_of for e in matching):
+        if matching:
             latest = max(matching, key=lambda e: e.expires or e.granted)
             yield Gap(
                 _control(ctx, latest),

@@ -10,6 +10,7 @@ from ...diagnostics import Location
 from ...evidence.extractscan import norm
 from ...model import AccountType, ApproverRole, Decision, Review, Severity
 from ..findings import Gap, NotAssessed
+from ..validity import ExceptionStatus, exception_status, exceptions_for
 from .base import rule
 from .context import Context
 
@@ -76,18 +77,6 @@ def admin_reviewer(ctx: Context) -> Iterator[Gap]:
                 f"'{person}' administers {system.name} and decided {counts[person]} item(s) of its review {review.id}",
                 review.items[index].loc("decided_by"),
             )
-
-
-def _exceptions_for(ctx: Context, person: str, ruleset: str, duties: tuple[str, str]) -> list:  # type: ignore[type-arg]
-    pair = frozenset(duties)
-    return [
-        e
-        for e in ctx.catalog.exceptions.values()
-        if e.person == person
-        and e.ruleset == ruleset
-        and frozenset(e.conflict) == pair
-        and e.granted <= ctx.as_of  # not yet in force: the conflict is unmanaged today
-    ]
 
 
 def _conflict_location(ctx: Context, ruleset: str, duties: tuple[str, str]) -> Location:
@@ -165,8 +154,9 @@ def unexcepted_conflict(ctx: Context) -> Iterator[Gap]:
     """
     yield from unjudged_rulesets(ctx)
     for held in ctx.access.conflicts:
-        if _exceptions_for(ctx, held.person, held.ruleset, held.duties):
-            continue  # EXC-1 ... EXC-3 judge the exception
+        recorded = exceptions_for(ctx.catalog, held.person, held.ruleset, held.duties)
+        if {exception_status(e, ctx.as_of) for e in recorded} - {ExceptionStatus.NOT_YET_IN_FORCE}:
+            continue  # EXC-1 ... EXC-3 judge the exception (EXC-3 once it has expired)
         first, second = held.first, held.second
         yield Gap(
             ruleset_control(ctx, held.ruleset),

@@ -9,6 +9,8 @@ the file's path. Never a traceback, never a hang (each run has a time limit).
 from __future__ import annotations
 
 import csv
+import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -172,3 +174,194 @@ def test_the_corpus_covers_the_yaml_cases_of_the_issue() -> None:
         "empty", "python-tag", "alias-bomb", "deep-nesting", "dangling-person", "dangling-system",
         "dangling-control", "manager-cycle", "dates-wrong-order", "path-dotdot", "path-absolute",
     }  # fmt: skip
+
+
+# -- security review, issue 15: crashes, hangs and injection through the catalog ------------
+
+
+def test_the_corpus_covers_the_cases_of_issue_15() -> None:
+    names = {p.stem for p in CASES}
+    assert names >= {
+        "control-character", "control-character-escape", "date-year-one", "date-year-9999",
+        "timestamp-year-9999", "day-count-huge", "period-too-long", "id-bidi-override",
+        "slug-collision", "slug-reserved",
+    }  # fmt: skip
+
+
+def one_error(result: subprocess.CompletedProcess[str]) -> str:
+    """The run's output, checked to be a data error (exit 2) without a traceback."""
+    output = result.stdout + result.stderr
+    assert result.returncode == 2, output
+    assert "Traceback" not in output
+    assert "internal error" not in output
+    return output
+
+
+def test_a_loop_of_yaml_links_is_a_data_error(starter: CatalogDir) -> None:
+    (starter.path / "a.yaml").symlink_to("b.yaml")
+    (starter.path / "b.yaml").symlink_to("a.yaml")
+    output = one_error(controlbook("validate", str(starter.path)))
+    for name in ("a.yaml", "b.yaml"):
+        assert f"{starter.path.as_posix()}/{name}: error: is a loop of symbolic links" in output
+
+
+def test_a_dangling_yaml_link_is_a_data_error(starter: CatalogDir) -> None:
+    (starter.path / "gone.yaml").symlink_to("nowhere.yaml")
+    output = one_error(controlbook("validate", str(starter.path)))
+    assert "gone.yaml: error: is a link to a file that does not exist; it is not read" in output
+
+
+def test_a_loop_of_extract_links_is_missing_evidence_not_a_crash(starter: CatalogDir) -> None:
+    extract = starter.path / "extracts" / "app-2026-03-31.csv"
+    extract.unlink()
+    extract.symlink_to("loop.csv")
+    (starter.path / "extracts" / "loop.csv").symlink_to(extract.name)
+    result = controlbook("check", str(starter.path))
+    assert result.returncode == 1, result.stderr
+    assert "ERR-1" not in result.stdout
+    assert "Symlink loop" not in result.stdout
+    assert "evidence file extracts/app-2026-03-31.csv is missing" in result.stdout
+
+
+def test_a_named_pipe_called_yaml_is_refused_without_waiting(starter: CatalogDir) -> None:
+    pipe = starter.path / "x.yaml"
+    os.mkfifo(pipe)
+    output = one_error(controlbook("validate", str(starter.path), timeout=20))
+    assert f"{pipe.as_posix()}: error: is a named pipe (FIFO), not a regular file" in output
+
+
+def test_a_socket_called_yaml_is_refused(starter: CatalogDir) -> None:
+    path = starter.path / "s.yaml"
+    with socket.socket(socket.AF_UNIX) as server:
+        server.bind(str(path))
+        output = one_error(controlbook("validate", str(starter.path), timeout=20))
+    assert f"{path.as_posix()}: error: is a socket, not a regular file" in output
+
+
+def test_a_named_pipe_as_extract_is_missing_evidence_without_waiting(starter: CatalogDir) -> None:
+    extract = starter.path / "extracts" / "app-2026-03-31.csv"
+    extract.unlink()
+    os.mkfifo(extract)
+    result = controlbook("check", str(starter.path), timeout=20)
+    assert result.returncode == 1, result.stderr
+    assert "evidence file extracts/app-2026-03-31.csv is missing" in result.stdout
+
+
+def test_a_file_name_with_invisible_characters_is_refused(starter: CatalogDir) -> None:
+    (starter.path / "people-\u202egpj.yaml").write_text("kind: people\npeople: []\n")
+    output = one_error(controlbook("validate", str(starter.path)))
+    assert (
+        "people-\\u202egpj.yaml: error: the file name contains RIGHT-TO-LEFT OVERRIDE; "
+        "rename the file"
+    ) in output
+
+
+SETTINGS = "catalog.yaml"
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        (
+            "review_due_days: 30",
+            "review_due_days: 99999999999",
+            ":15:18: error: review_due_days: input should be less than or equal to 3660 "
+            "(got 99999999999)",
+        ),
+        (
+            "  end: 2026-12-31",
+            "  end: 9999-12-31",
+            ":8:8: error: period.end: 9999-12-31 is outside the supported dates "
+            "(1970-01-01 to 2099-12-31)",
+        ),
+        (
+            "  start: 2026-01-01",
+            "  start: 0001-01-01",
+            ":7:10: error: period.start: 0001-01-01 is outside the supported dates "
+            "(1970-01-01 to 2099-12-31)",
+        ),
+        (
+            "  start: 2026-01-01",
+            "  start: 2001-01-01",
+            ":8:8: error: period.end: the period 2001-01-01 to 2026-12-31 spans 9,496 days; "
+            "a period is at most ten years",
+        ),
+        (
+            "max_exception_days: 180",
+            "max_exception_days: 1.0e+38",
+            ":12:21: error: max_exception_days: unable to parse input string as an integer, "
+            "exceeded maximum size (got 1e+38)",
+        ),
+    ],
+    ids=["due-days-huge", "end-9999", "start-year-one", "period-25-years", "exception-days-1e38"],
+)
+def test_settings_numbers_and_dates_are_bounded(
+    starter: CatalogDir, old: str, new: str, message: str
+) -> None:
+    starter.replace(SETTINGS, old, new)
+    output = one_error(controlbook("check", str(starter.path), timeout=60))
+    assert f"{starter.path.as_posix()}/{SETTINGS}{message}" in output
+    assert "no settings file" not in output  # the settings file is there, only invalid
+
+
+def test_an_as_of_in_year_9999_stops_the_build_before_it_starts(
+    starter: CatalogDir, tmp_path: Path
+) -> None:
+    starter.replace(SETTINGS, "as_of: 2026-05-15", "as_of: 9999-12-31")
+    out = tmp_path / "site"
+    output = one_error(controlbook("build", str(starter.path), "--out", str(out), "--no-pdf"))
+    assert (
+        f"{starter.path.as_posix()}/{SETTINGS}:9:8: error: as_of: 9999-12-31 is outside the "
+        "supported dates (1970-01-01 to 2099-12-31)"
+    ) in output
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("day", ["9999-12-31", "0001-01-01"])
+def test_an_as_of_option_outside_the_dates_is_a_usage_error(starter: CatalogDir, day: str) -> None:
+    output = one_error(controlbook("check", str(starter.path), "--as-of", day))
+    assert f"{day} is outside the supported dates (1970-01-01 to 2099-12-31)" in output
+
+
+@pytest.mark.parametrize(
+    ("setting", "value", "message"),
+    [
+        (
+            "repo_url",
+            '"https://git.example/x\\n\\n![x](https://h/x.png){:onerror=alert(1)}"',
+            "error: repo_url: a URL cannot contain spaces, line breaks or control characters "
+            "(found U+000A LINE FEED)",
+        ),
+        (
+            "repo_url",
+            '"https://git.example/x\\"onmouseover=\\"alert(1)"',
+            "error: repo_url: '\"' is not allowed in a URL; percent-encode it",
+        ),
+        (
+            "repo_url",
+            "javascript:alert(1)//git.example",
+            "error: repo_url: 'javascript:alert(1)//git.example' is not a web address: "
+            "write https://host/path",
+        ),
+        (
+            "timestamp_url",
+            "file:///etc/passwd",
+            "error: timestamp_url: 'file:///etc/passwd' is not a web address",
+        ),
+        (
+            "timestamp_url",
+            "https://",
+            "error: timestamp_url: 'https://' is not a web address",
+        ),
+    ],
+    ids=["markdown-injection", "attribute-breakout", "javascript", "file-scheme", "no-host"],
+)
+def test_url_settings_must_be_plain_web_addresses(
+    starter: CatalogDir, setting: str, value: str, message: str
+) -> None:
+    starter.replace(
+        SETTINGS, "classification: Internal", f"classification: Internal\n{setting}: {value}"
+    )
+    output = one_error(controlbook("validate", str(starter.path)))
+    assert f"{starter.path.as_posix()}/{SETTINGS}:18:" in output
+    assert message in output

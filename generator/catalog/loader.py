@@ -7,7 +7,9 @@ pass; cross-file checks (references, duplicates, dates) live in
 
 from __future__ import annotations
 
+import errno
 import os
+import stat
 import types
 import typing
 from dataclasses import dataclass
@@ -17,7 +19,14 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from ..diagnostics import Diagnostic, Level, Location, did_you_mean, format_key
+from ..diagnostics import (
+    Diagnostic,
+    Level,
+    Location,
+    did_you_mean,
+    format_key,
+    invisible_characters,
+)
 from ..errors import CatalogInvalid, InputError
 from ..model import FILE_KINDS, Catalog, Record
 from ..model.base import nested_fields
@@ -48,6 +57,8 @@ _RECORD_KINDS = {"control": "control", "sod-ruleset": "ruleset"}
 def _declared_ids(data: dict[str, Any]) -> dict[str, set[str]]:
     """IDs an invalid file still clearly declares (for references from other files)."""
     kind = data.get("kind")
+    if kind == "settings":  # the settings file exists: do not also say it is missing
+        return {"settings": {"settings"}}
     if kind in _RECORD_KINDS and isinstance(data.get("id"), str):
         return {_RECORD_KINDS[kind]: {data["id"]}}
     if kind in _LIST_KEYS:
@@ -133,6 +144,12 @@ def _friendly(error: dict[str, Any]) -> str:
         pattern = str(ctx.get("pattern", ""))
         if "0-9a-f]{64}" in pattern:
             return f"{value!r} is not a sha256 digest (64 lowercase hex characters)"
+        hidden = invisible_characters(str(value))
+        if hidden:
+            return (
+                f"{value!r} is not a valid ID: it contains {', '.join(hidden)}, which "
+                "shows as nothing or reorders the text around it"
+            )
         return f"{value!r} is not a valid ID (use letters, digits and . _ : @ / + -)"
     if kind.startswith("date_"):
         return f"{value!r} is not a date (write YYYY-MM-DD)"
@@ -196,16 +213,63 @@ def attach_sources(obj: Any, file: str, path: Path_, marks: SourceMap) -> None:
             attach_sources(item, file, (*path, index), marks)
 
 
+def _kind_of_file(mode: int) -> str:
+    if stat.S_ISFIFO(mode):
+        return "a named pipe (FIFO)"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    if stat.S_ISDIR(mode):
+        return "a folder"
+    return "not a regular file"
+
+
+class _Unreadable(Exception):
+    """A catalog path that is not read: not a regular file, or too large."""
+
+    def __init__(self, message: str, line: int = 0) -> None:
+        super().__init__(message)
+        self.message = message
+        self.line = line
+
+
+def _read_regular(path: Path) -> bytes:
+    """The bytes of a regular file of at most :data:`MAX_FILE_BYTES`; raises
+    :class:`_Unreadable` for anything else.
+
+    Opening a named pipe for reading waits for a writer, forever, and a device can
+    stream without end: the type is checked before opening, and again on the open
+    file (it may have been swapped in between), which is opened without blocking.
+    """
+    mode = os.stat(path).st_mode
+    fd = -1
+    if stat.S_ISREG(mode):
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+        mode = os.fstat(fd).st_mode
+    if not stat.S_ISREG(mode):
+        if fd >= 0:
+            os.close(fd)
+        raise _Unreadable(f"is {_kind_of_file(mode)}, not a regular file; it is not read")
+    with os.fdopen(fd, "rb") as handle:
+        size = os.fstat(fd).st_size
+        if size > MAX_FILE_BYTES:
+            limit = MAX_FILE_BYTES // (1024 * 1024)
+            raise _Unreadable(f"file is {size:,} bytes; the limit is {limit} MiB", line=1)
+        raw = handle.read(MAX_FILE_BYTES + 1)  # it may grow meanwhile
+    if len(raw) > MAX_FILE_BYTES:
+        raise _Unreadable(f"file grew past {MAX_FILE_BYTES:,} bytes while being read", line=1)
+    return raw
+
+
 def read_file(path: Path, rel: str, display: str, cache: ParseCache | None = None) -> FileOutcome:
     """Read and validate one catalog file. Never raises for bad content."""
     report = _FileReport(display)
     try:
-        size = path.stat().st_size
-        if size > MAX_FILE_BYTES:
-            limit = MAX_FILE_BYTES // (1024 * 1024)
-            report.add(Level.ERROR, 1, 1, f"file is {size:,} bytes; the limit is {limit} MiB")
-            return FileOutcome(None, report.items, None)
-        raw = path.read_bytes()
+        raw = _read_regular(path)
+    except _Unreadable as exc:
+        report.add(Level.ERROR, exc.line, exc.line, exc.message)
+        return FileOutcome(None, report.items, None)
     except OSError as exc:
         report.add(Level.ERROR, 0, 0, f"cannot read the file: {exc.strerror}")
         return FileOutcome(None, report.items, None)
@@ -270,17 +334,37 @@ def read_catalog_files(
         message = "no YAML files here: an empty catalog is an error, not a clean one"
         raise CatalogInvalid([Diagnostic(Level.ERROR, Location(display_root), message)])
     outcomes = []
-    inside = root.resolve()
+    inside = Path(os.path.realpath(root))
     for path in paths:
         rel = path.relative_to(root).as_posix()
         display = f"{display_root}/{rel}" if display_root != "." else rel
-        if not path.resolve().is_relative_to(inside):
+        message = _refused_path(path, rel, inside)
+        if message:
             where = Location(display, 0, 0)
-            message = "is a link to a file outside the catalog folder; it is not read"
             outcomes.append(FileOutcome(None, [Diagnostic(Level.ERROR, where, message)], None))
             continue
         outcomes.append(read_file(path, rel, display, cache))
     return outcomes
+
+
+def _refused_path(path: Path, rel: str, inside: Path) -> str | None:
+    """Why the file at ``path`` is not read, or None: a file name with invisible
+    characters (it would reach pages and PDF metadata), a link loop, a dangling link, or
+    a link leading outside the catalog folder."""
+    hidden = invisible_characters(rel)
+    if hidden:
+        return f"the file name contains {', '.join(hidden)}; rename the file"
+    try:
+        target = Path(os.path.realpath(path, strict=True))
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return "is a loop of symbolic links; it is not read"
+        if exc.errno == errno.ENOENT:
+            return "is a link to a file that does not exist; it is not read"
+        return f"cannot read the file: {exc.strerror}"
+    if not target.is_relative_to(inside):
+        return "is a link to a file outside the catalog folder; it is not read"
+    return None
 
 
 def load_catalog(

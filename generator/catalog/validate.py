@@ -33,6 +33,7 @@ from ..model import (
     WaiversFile,
 )
 from ..model.base import Period, nested_fields, reference_fields
+from ..model.slugs import RESERVED, page_key, slug
 
 
 @dataclass
@@ -233,6 +234,46 @@ def _check_managers(catalog: Catalog, out: _Collector) -> None:
         out.error(person.loc("manager"), f"manager chain loops: {loop}", "manager")
 
 
+def _check_page_names(catalog: Catalog, out: _Collector) -> None:
+    """Every control, person and system gets a page (and a control a PDF) named after its
+    ID by :func:`~generator.model.slugs.slug`; two IDs with the same name would silently
+    write one page over the other, and ``index`` would replace the section's list."""
+    kinds: list[tuple[str, str, Iterable[Any]]] = [
+        ("control", "controls", catalog.controls.values()),
+        ("person", "people", catalog.people.values()),
+        ("system", "systems", catalog.systems.values()),
+    ]
+    for what, folder, records in kinds:
+        seen: dict[str, Any] = {}
+        for record in sorted(records, key=lambda r: r.loc("id")):
+            key = page_key(record.id)
+            page = f"{folder}/{slug(record.id)}.md"
+            if key in RESERVED:
+                out.error(
+                    record.loc("id"),
+                    f"{what} ID '{record.id}' would get the page {page}, which is the list "
+                    f"of all {folder}; choose another ID",
+                    "id",
+                )
+            elif key in seen:
+                first = seen[key]
+                other = f"{folder}/{slug(first.id)}.md"
+                clash = (
+                    f"both get the page {page}"
+                    if other == page
+                    else f"get the pages {other} and {page}, one file where case is ignored "
+                    "(macOS, Windows)"
+                )
+                out.error(
+                    record.loc("id"),
+                    f"{what} IDs '{first.id}' (at {first.loc('id')}) and '{record.id}' would "
+                    f"{clash}: IDs must differ in more than punctuation or upper/lower case",
+                    "id",
+                )
+            else:
+                seen[key] = record
+
+
 def _check_waivers(catalog: Catalog, out: _Collector) -> None:
     for waiver in catalog.waivers.values():
         if not re.fullmatch(r"[A-Z]{2,5}-\d{1,3}", waiver.rule):
@@ -259,10 +300,11 @@ def assemble(
 
     settings: list[Settings] = by_kind.get(Settings, [])
     if not settings:
-        where = Location(display_root)
-        out.error(
-            where, "no settings file: add one file with 'kind: settings' (see controlbook init)"
-        )
+        if salvaged is None or not salvaged.get("settings"):  # else its errors say it all
+            where = Location(display_root)
+            out.error(
+                where, "no settings file: add one file with 'kind: settings' (see controlbook init)"
+            )
         return None, out.items
     for extra in settings[1:]:
         out.error(extra.loc("kind"), f"a second settings file (the first is {settings[0].loc()})")
@@ -294,4 +336,5 @@ def assemble(
     _check_scoped_ids(catalog, out)
     _check_managers(catalog, out)
     _check_waivers(catalog, out)
+    _check_page_names(catalog, out)
     return catalog, out.items

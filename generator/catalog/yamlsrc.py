@@ -64,12 +64,17 @@ def _mark(node: yaml.Node) -> Mark:
 
 _STR_TAG = "tag:yaml.org,2002:str"
 _PREFIX = re.compile(r"^[ ?-]*", re.MULTILINE)
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+"""Control characters other than tab and line feed. YAML refuses them written out, but a
+double-quoted escape (``"\\a"``, ``"\\x1b"``, ``"\\0"``) makes one; in a page it does
+nothing good, in a terminal it moves the cursor, and in PDF metadata it is invalid XML."""
 
 
 class _Builder:
     """Nodes -> plain values, recording positions in document order (see :class:`SourceMap`)."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, escapes: bool = True) -> None:
+        self.escapes = escapes  # False: the text has no backslash, so no escaped characters
         self.packed: array[int] = array("I")
         self.count = 0
         self.path: list[str | int] = []
@@ -112,6 +117,8 @@ class _Builder:
     def _scalar(self, node: yaml.ScalarNode) -> Any:
         tag = node.tag
         if tag == _STR_TAG:
+            if self.escapes and node.style == '"':
+                self._refuse_controls(node)
             return node.value
         if tag not in _SCALAR_TAGS:
             raise YamlError(
@@ -126,6 +133,17 @@ class _Builder:
             message = f"{where}{node.value!r} is not a valid {what} ({exc})"
             raise YamlError(message, _mark(node)) from None
 
+    def _refuse_controls(self, node: yaml.ScalarNode) -> None:
+        found = _CONTROL.search(node.value)
+        if found:
+            code = ord(found.group())
+            where = f"{format_key(self.path)}: " if self.path else ""
+            raise YamlError(
+                f"{where}control character U+{code:04X} in the text; remove it "
+                "(tabs and line breaks are fine)",
+                _mark(node),
+            )
+
     def _mapping(self, node: yaml.MappingNode) -> dict[str, Any]:
         if node.tag != _MAP_TAG:
             raise YamlError(f"unsupported tag {node.tag!r}", _mark(node))
@@ -139,6 +157,8 @@ class _Builder:
                 raise YamlError(
                     "a key must be a plain word, not a list or mapping", _mark(key_node)
                 )
+            if self.escapes and key_node.style == '"':
+                self._refuse_controls(key_node)
             key = str(key_node.value)
             if key in seen:
                 first = _mark(seen[key])
@@ -223,6 +243,6 @@ def parse_yaml(text: str) -> YamlDocument:
         raise YamlError(f"YAML error: {exc}", Mark(1, 1)) from None
     if node is None:
         raise YamlError("the file is empty", Mark(1, 1))
-    builder = _Builder()
+    builder = _Builder(escapes="\\" in text)
     data = builder.build(node)
     return YamlDocument(data, SourceMap(data, builder.packed))

@@ -6,7 +6,15 @@ from functools import cache
 from pathlib import PurePosixPath
 from typing import Annotated, Any, get_args, get_origin
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationInfo,
+    field_validator,
+)
 
 from ..diagnostics import Location
 from .positions import Mark, Path_, SourceMap
@@ -37,13 +45,45 @@ ControlRef = Annotated[Id, Ref("control")]
 RulesetRef = Annotated[Id, Ref("ruleset")]
 
 
+EARLIEST = date(1970, 1, 1)
+LATEST = date(2099, 12, 31)
+"""Dates outside these are refused. Python's dates end in year 9999, so ``9999-12-31``
+plus a few days crashes; the build stamps its output with the as-of date, and the
+32-bit timestamps of gzip and ZIP end in 2106; and a period starting in year 1 makes
+thousands of review periods to evaluate. No control evidence lies outside this range."""
+
+MAX_DAYS = 3660
+"""Upper bound of every day count (due days, SLAs, rotation): ten years. A larger value
+is a typo, and added to a date it can leave the range Python's dates can hold."""
+
+MAX_PERIOD_DAYS = 3653
+"""Longest assessed or reviewed period: ten years (with their leap days), both ends
+included. Rules walk a period review cycle by review cycle; centuries would take minutes."""
+
+
+def _in_range(value: date) -> date:
+    """Refuse a date (or the date of a timestamp) outside :data:`EARLIEST` .. :data:`LATEST`."""
+    day = value.date() if isinstance(value, datetime) else value
+    if not EARLIEST <= day <= LATEST:
+        raise ValueError(
+            f"{day.isoformat()} is outside the supported dates "
+            f"({EARLIEST.isoformat()} to {LATEST.isoformat()})"
+        )
+    return value
+
+
+Day = Annotated[date, AfterValidator(_in_range)]
+"""A calendar date (``2026-03-31``) between :data:`EARLIEST` and :data:`LATEST`."""
+
+
 def _aware(value: datetime) -> datetime:
     """Timestamps without a zone are taken as UTC, so comparisons never fail."""
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
-Timestamp = Annotated[datetime, AfterValidator(_aware)]
-"""A date and time (``2026-04-01T06:00:00Z``); without a zone it is read as UTC."""
+Timestamp = Annotated[datetime, AfterValidator(_in_range), AfterValidator(_aware)]
+"""A date and time (``2026-04-01T06:00:00Z``); without a zone it is read as UTC. Its
+date lies between :data:`EARLIEST` and :data:`LATEST`."""
 
 Sha256 = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
 """A lowercase hex sha256 digest (64 characters)."""
@@ -125,8 +165,21 @@ class _Source(dict[str, Any]):
 class Period(Record):
     """A closed date range, both ends included."""
 
-    start: date = Field(description="First day of the period.")
-    end: date = Field(description="Last day of the period (included).")
+    start: Day = Field(description="First day of the period.")
+    end: Day = Field(description="Last day of the period (included); at most ten years on.")
+
+    @field_validator("end")
+    @classmethod
+    def _at_most_ten_years(cls, end: date, info: ValidationInfo) -> date:
+        """A longer period is a typo (``0001-01-01``) that would cost minutes of evaluation.
+        An end before the start is reported by the cross-file checks, with both dates."""
+        start = info.data.get("start")
+        if isinstance(start, date) and (end - start).days + 1 > MAX_PERIOD_DAYS:
+            raise ValueError(
+                f"the period {start.isoformat()} to {end.isoformat()} spans "
+                f"{(end - start).days + 1:,} days; a period is at most ten years"
+            )
+        return end
 
     def contains(self, day: date) -> bool:
         return self.start <= day <= self.end

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cached_property
@@ -63,8 +64,10 @@ class Catalog:
     def resolve(self, rel: str) -> Path | None:
         """The file a catalog-relative path names, or None if it would leave the catalog.
 
-        Symlinks are resolved first, so a link pointing outside is refused too.
+        Symlinks are resolved first, so a link pointing outside is refused too. A loop of
+        links resolves to a path inside that is no file (``os.path.realpath`` stops there,
+        where ``Path.resolve`` raises on Python 3.11): the evidence is reported missing.
         """
-        root = self.root.resolve()
-        target = (root / rel).resolve()
+        root = Path(os.path.realpath(self.root))
+        target = Path(os.path.realpath(root / rel))
         return target if target.is_relative_to(root) else None

@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from .base import ControlRef, Id, PersonRef, Record, RulesetRef, SystemRef
+from .base import MAX_DAYS, ControlRef, Day, Id, PersonRef, Record, RulesetRef, SystemRef
 from .systems import AccountType
 
 
@@ -43,8 +43,8 @@ class Ownership(Record):
     """One entry of the effective-dated owner history."""
 
     person: PersonRef = Field(description="The accountable owner: a named person (OWN-1, OWN-2).")
-    since: date = Field(description="First day of this ownership.")
-    until: date | None = Field(
+    since: Day = Field(description="First day of this ownership.")
+    until: Day | None = Field(
         default=None, description="Last day of this ownership; empty while current (OWN-4)."
     )
 
@@ -145,6 +145,7 @@ class Control(Record):
     review_due_days: int | None = Field(
         default=None,
         ge=0,
+        le=MAX_DAYS,
         description="Days after a period ends by which its review is due (default: settings).",
     )
     evidence_retention_years: int | None = Field(

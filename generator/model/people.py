@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from .base import Id, PersonRef, Record
+from .base import Day, Id, PersonRef, Record
 
 
 class PersonKind(StrEnum):
@@ -32,10 +32,10 @@ class Person(Record):
     title: str | None = Field(default=None, description="Job title.")
     department: str | None = Field(default=None, description="Department or cost centre.")
     manager: PersonRef | None = Field(default=None, description="ID of the line manager.")
-    employed_from: date | None = Field(
+    employed_from: Day | None = Field(
         default=None, description="First day of employment (or of the engagement)."
     )
-    employed_until: date | None = Field(
+    employed_until: Day | None = Field(
         default=None,
         description="Last day of employment; leave empty while employed. Checked by OWN-2, "
         "NHI-1 and the leaver rule.",

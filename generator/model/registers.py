@@ -1,12 +1,21 @@
 """Registers kept beside the controls: SoD rules, exceptions, break-glass, NHIs, waivers."""
 
-from datetime import date
 from enum import StrEnum
 from typing import Literal
 
 from pydantic import Field
 
-from .base import ControlRef, Id, PersonRef, Record, RulesetRef, SystemRef, Timestamp
+from .base import (
+    MAX_DAYS,
+    ControlRef,
+    Day,
+    Id,
+    PersonRef,
+    Record,
+    RulesetRef,
+    SystemRef,
+    Timestamp,
+)
 
 
 class DutyGrant(Record):
@@ -66,8 +75,8 @@ class SodException(Record):
     compensating_control: ControlRef | None = Field(
         default=None, description="Detective control that covers the risk meanwhile."
     )
-    granted: date = Field(description="When it took effect.")
-    expires: date | None = Field(default=None, description="When it ends (EXC-2, EXC-3).")
+    granted: Day = Field(description="When it took effect.")
+    expires: Day | None = Field(default=None, description="When it ends (EXC-2, EXC-3).")
 
 
 class ExceptionsFile(Record):
@@ -122,9 +131,12 @@ class NonHumanIdentity(Record):
     owner: PersonRef | None = Field(default=None, description="Accountable human owner (NHI-1).")
     purpose: str | None = Field(default=None, description="What it is used for.")
     vendor: str | None = Field(default=None, description="Third party it belongs to, if any.")
-    last_rotated: date | None = Field(default=None, description="Last credential rotation (NHI-2).")
+    last_rotated: Day | None = Field(default=None, description="Last credential rotation (NHI-2).")
     rotation_days: int | None = Field(
-        default=None, ge=1, description="Rotation policy in days (default: settings; NHI-2)."
+        default=None,
+        ge=1,
+        le=MAX_DAYS,
+        description="Rotation policy in days (default: settings; NHI-2).",
     )
     interactive_logins: list[InteractiveLogin] = Field(
         default_factory=list, description="Interactive logins seen (NHI-3)."
@@ -147,7 +159,7 @@ class Waiver(Record):
     )
     approver: PersonRef | None = Field(default=None, description="Who accepted the risk.")
     reason: str | None = Field(default=None, description="Why it is accepted.")
-    expires: date | None = Field(default=None, description="When the waiver stops hiding it.")
+    expires: Day | None = Field(default=None, description="When the waiver stops hiding it.")
 
 
 class WaiversFile(Record):

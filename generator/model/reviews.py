@@ -6,7 +6,18 @@ from typing import Literal
 
 from pydantic import Field
 
-from .base import ControlRef, Id, Period, PersonRef, Record, RelPath, Sha256, SystemRef, Timestamp
+from .base import (
+    ControlRef,
+    Day,
+    Id,
+    Period,
+    PersonRef,
+    Record,
+    RelPath,
+    Sha256,
+    SystemRef,
+    Timestamp,
+)
 from .systems import Extract
 
 
@@ -24,7 +35,7 @@ class Remediation(Record):
     """How a revoke or modify decision was carried out (EVD-1, REM-1)."""
 
     ticket: str | None = Field(default=None, description="Change or access ticket reference.")
-    completed: date | None = Field(default=None, description="When the access was changed.")
+    completed: Day | None = Field(default=None, description="When the access was changed.")
 
 
 class ReviewItem(Record):
@@ -74,11 +85,11 @@ class Review(Record):
     control: ControlRef = Field(description="The control this review evidences.")
     population: Id = Field(description="ID of the control's population that was reviewed.")
     period: Period = Field(description="The period whose access was reviewed.")
-    due: date | None = Field(
+    due: Day | None = Field(
         default=None, description="Due date (default: period end + the control's due days)."
     )
-    started: date | None = Field(default=None, description="When the campaign was launched.")
-    completed: date | None = Field(
+    started: Day | None = Field(default=None, description="When the campaign was launched.")
+    completed: Day | None = Field(
         default=None, description="When the last decision was signed off; empty if still open."
     )
     reviewers: list[PersonRef] = Field(default_factory=list, description="Assigned reviewers.")

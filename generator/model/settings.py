@@ -1,12 +1,12 @@
 """Catalog-wide settings (``kind: settings``): the organisation, period and policy."""
 
-from datetime import date
 from enum import StrEnum
 from typing import Literal
 
 from pydantic import Field
 
-from .base import Period, Record, Severity
+from .base import MAX_DAYS, Day, Period, Record, Severity
+from .urls import WebUrl
 
 
 class Weakening(StrEnum):
@@ -38,7 +38,7 @@ class Settings(Record):
     kind: Literal["settings"]
     organisation: str = Field(description="Company name shown on every page.")
     period: Period = Field(description="The assessed period (e.g. the fiscal year).")
-    as_of: date | None = Field(
+    as_of: Day | None = Field(
         default=None, description="Default as-of date of evaluation; pin it for reproducibility."
     )
     evidence_retention_years: int | None = Field(
@@ -50,21 +50,33 @@ class Settings(Record):
         default=Severity.HIGH, description="CI fails on open findings at or above this."
     )
     max_exception_days: int = Field(
-        default=365, ge=1, description="Longest SoD exception the policy allows (EXC-2)."
+        default=365,
+        ge=1,
+        le=MAX_DAYS,
+        description="Longest SoD exception the policy allows (EXC-2).",
     )
     break_glass_review_days: int = Field(
-        default=2, ge=0, description="Days after use by which break-glass must be reviewed."
+        default=2,
+        ge=0,
+        le=MAX_DAYS,
+        description="Days after use by which break-glass must be reviewed.",
     )
     remediation_sla_days: int = Field(
-        default=30, ge=0, description="Days after a revoke decision to remove access (REM-1)."
+        default=30,
+        ge=0,
+        le=MAX_DAYS,
+        description="Days after a revoke decision to remove access (REM-1).",
     )
     review_due_days: int = Field(
-        default=30, ge=0, description="Default days after period end a review is due (CAD-1)."
+        default=30,
+        ge=0,
+        le=MAX_DAYS,
+        description="Default days after period end a review is due (CAD-1).",
     )
     nhi_rotation_days: int = Field(
-        default=90, ge=1, description="Default credential rotation policy (NHI-2)."
+        default=90, ge=1, le=MAX_DAYS, description="Default credential rotation policy (NHI-2)."
     )
-    repo_url: str | None = Field(
+    repo_url: WebUrl | None = Field(
         default=None,
         description="Web URL of the repository folder of the catalog, for source links.",
     )
@@ -89,7 +101,7 @@ class Settings(Record):
         "variable CONTROLBOOK_SIGNING_PASSPHRASE; CONTROLBOOK_SIGNING_KEY overrides this "
         "setting. Without a key, a local development certificate signs and every PDF says so.",
     )
-    timestamp_url: str | None = Field(
+    timestamp_url: WebUrl | None = Field(
         default=None,
         description="RFC 3161 timestamp authority URL; when set (or CONTROLBOOK_TSA_URL), "
         "narratives are signed PAdES B-T instead of B-B.",

@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import re
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -25,10 +24,11 @@ from markupsafe import escape
 
 from ..errors import ControlbookError
 from ..model import Severity
+from ..model.slugs import slug as slug
 from ..references import load_csf, load_owasp_nhi
 from ..resources import TEMPLATES
 from ..views import CatalogViews
-from .env import make_environment
+from .env import make_environment, visible
 from .outdir import output_lock as output_lock
 from .outdir import staging_dir as staging_dir
 from .outdir import swap_in as swap_in
@@ -40,11 +40,6 @@ NavItem = str | dict[str, Any]
 
 class BuildError(ControlbookError):
     """The site could not be built (MkDocs failed, the output is locked...)."""
-
-
-def slug(value: str) -> str:
-    """A file name for an ID: letters, digits, dot, dash and underscore only."""
-    return re.sub(r"[^A-Za-z0-9._-]+", "-", value).strip("-") or "_"
 
 
 @dataclass(frozen=True)
@@ -82,6 +77,8 @@ def render_pages(
     def page(path: str, title: str, template: str, **context: Any) -> Page:
         # An explicit, escaped title: the theme prints page titles into <title> unescaped,
         # and would otherwise take them from the page's first heading (user text).
+        # Bidi and zero-width characters are written out, as everywhere in the site.
+        title = visible(title)
         front = f"---\ntitle: {json.dumps(str(escape(title)))}\n---\n\n"
         return Page(path, title, front + env.get_template(template).render(**common, **context))
 
@@ -178,7 +175,21 @@ def render_pages(
             source_url=load_owasp_nhi().source_url,
         ),
     ]
+    _refuse_same_paths(pages)
     return pages
+
+
+def _refuse_same_paths(pages: list[Page]) -> None:
+    """Never write one page over another. Validation refuses IDs with the same page
+    name, with their positions; this guards every other way in (a catalog built in code)."""
+    seen: dict[str, Page] = {}
+    for item in pages:
+        key = item.path.casefold()
+        if key in seen:
+            raise BuildError(
+                f"'{seen[key].title}' and '{item.title}' would both be written to {item.path}"
+            )
+        seen[key] = item
 
 
 NAV_GROUP = 100
@@ -328,7 +339,9 @@ def build_site_into(
             config_file,
             docs,
             target,
-            site_name=str(escape(f"{views.catalog.settings.organisation} control catalog")),
+            site_name=str(
+                escape(visible(f"{views.catalog.settings.organisation} control catalog"))
+            ),
             nav=navigation(pages),
             epoch=epoch_of(views.evaluation.as_of),
         )

@@ -119,10 +119,15 @@ SEVERITIES = click.Choice(["critical", "high", "medium", "low"], case_sensitive=
 def _parse_date(_ctx: click.Context, _param: click.Parameter, value: str | None) -> date | None:
     if value is None:
         return None
+    from .model.base import EARLIEST, LATEST
+
     try:
-        return date.fromisoformat(value)
+        day = date.fromisoformat(value)
     except ValueError:
         raise click.BadParameter(f"{value!r} is not a date (YYYY-MM-DD)") from None
+    if not EARLIEST <= day <= LATEST:  # the range the catalog's own dates must keep to
+        raise click.BadParameter(f"{value} is outside the supported dates ({EARLIEST} to {LATEST})")
+    return day
 
 
 def _parse_weakenings(

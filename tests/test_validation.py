@@ -255,3 +255,163 @@ def test_errors_in_several_files_are_all_reported_at_once(starter: CatalogDir) -
     starter.write("empty.yaml", "")
     problems = starter.problems()
     assert [p.split(":")[0] for p in problems] == [CONTROL, "empty.yaml", REVIEW]
+
+
+# -- security review, issue 15 --------------------------------------------------------------
+
+
+def test_control_ids_that_share_a_page_name_are_refused_with_both_positions(
+    starter: CatalogDir,
+) -> None:
+    text = (starter.path / CONTROL).read_text()
+    starter.write("controls/a.yaml", text.replace("id: UAR-APP-01", "id: ITGC-UAR@ERP"))
+    starter.write("controls/b.yaml", text.replace("id: UAR-APP-01", "id: ITGC-UAR-ERP"))
+    assert starter.problems() == [
+        f"controls/b.yaml:4:5: error: id: control IDs 'ITGC-UAR@ERP' (at "
+        f"{starter.path.as_posix()}/controls/a.yaml:4:5) and 'ITGC-UAR-ERP' would both get the "
+        "page controls/ITGC-UAR-ERP.md: IDs must differ in more than punctuation or "
+        "upper/lower case"
+    ]
+
+
+def test_person_ids_differing_only_in_case_are_refused(starter: CatalogDir) -> None:
+    starter.replace("people.yaml", "people:\n", "people:\n  - {id: A.Rivera, name: Ana R.}\n")
+    assert starter.problems() == [
+        f"people.yaml:7:9: error: id: person IDs 'A.Rivera' (at {starter.path.as_posix()}/"
+        "people.yaml:6:10) and 'a.rivera' would get the pages people/A.Rivera.md and "
+        "people/a.rivera.md, one file where case is ignored (macOS, Windows): IDs must "
+        "differ in more than punctuation or upper/lower case"
+    ]
+
+
+def test_a_control_called_index_would_replace_the_list_of_controls(starter: CatalogDir) -> None:
+    starter.replace(CONTROL, "id: UAR-APP-01", "id: INDEX")
+    starter.replace(REVIEW, "control: UAR-APP-01", "control: INDEX")
+    assert starter.problems() == [
+        f"{CONTROL}:4:5: error: id: control ID 'INDEX' would get the page controls/INDEX.md, "
+        "which is the list of all controls; choose another ID"
+    ]
+
+
+def test_rule_pages_never_share_a_name() -> None:
+    from generator.evaluation.rules import RULES
+    from generator.model.slugs import RESERVED, page_key
+
+    keys = [page_key(rule.id) for rule in RULES]
+    assert len(set(keys)) == len(keys)
+    assert not set(keys) & RESERVED
+
+
+def test_a_control_character_in_a_key_is_refused(starter: CatalogDir) -> None:
+    starter.replace(CONTROL, "key: true", '"key\\x1b[2J": true')
+    assert starter.problems() == [
+        f"{CONTROL}:8:1: error: control character U+001B in the text; remove it "
+        "(tabs and line breaks are fine)"
+    ]
+
+
+def test_tabs_and_line_breaks_in_text_stay_allowed(starter: CatalogDir) -> None:
+    risk = "risk: Unauthorised changes to invoices or customer credit notes go undetected."
+    starter.replace(CONTROL, risk, 'risk: "Step 1:\\tlook\\nStep 2:\\tact"')
+    control = starter.load(strict=True).controls["UAR-APP-01"]
+    assert control.risk == "Step 1:\tlook\nStep 2:\tact"
+
+
+def test_an_invalid_settings_file_is_not_also_called_missing(starter: CatalogDir) -> None:
+    starter.replace("catalog.yaml", "fail_on: high", "fail_on: severe")
+    [problem] = starter.problems()
+    assert problem.startswith("catalog.yaml:11:10: error: fail_on: input should be")
+
+
+def test_a_review_period_of_more_than_ten_years_is_refused(starter: CatalogDir) -> None:
+    starter.replace(
+        REVIEW,
+        "period: {start: 2026-01-01, end: 2026-03-31}",
+        "period: {start: 2016-01-01, end: 2026-03-31}",
+    )
+    assert starter.problems() == [
+        f"{REVIEW}:7:34: error: period.end: the period 2016-01-01 to 2026-03-31 spans "
+        "3,743 days; a period is at most ten years"
+    ]
+
+
+def test_ten_years_and_the_last_supported_day_are_accepted(starter: CatalogDir) -> None:
+    starter.replace("catalog.yaml", "  start: 2026-01-01", "  start: 2090-01-01")
+    starter.replace("catalog.yaml", "  end: 2026-12-31", "  end: 2099-12-31")
+    starter.replace("catalog.yaml", "as_of: 2026-05-15", "as_of: 2099-12-31")
+    assert starter.problems() == []
+
+
+def _fields(annotation: object) -> set[type]:
+    """The plain types inside an annotation (``Day | None`` -> ``{date, NoneType}``)."""
+    import typing
+
+    args = typing.get_args(annotation)
+    if typing.get_origin(annotation) is typing.Annotated:
+        return _fields(args[0])
+    if args:
+        return set().union(*(_fields(a) for a in args))
+    return {annotation} if isinstance(annotation, type) else set()
+
+
+def _every_field() -> list[tuple[str, str, object]]:
+    from pydantic import BaseModel
+
+    from generator.model import FILE_KINDS
+
+    seen: set[type] = set()
+    found: list[tuple[str, str, object]] = []
+    todo: list[type[BaseModel]] = list(FILE_KINDS.values())
+    while todo:
+        model = todo.pop()
+        if model in seen:
+            continue
+        seen.add(model)
+        for name, field in model.model_fields.items():
+            found.append((model.__name__, name, field))
+            todo += [t for t in _fields(field.annotation) if issubclass(t, BaseModel)]
+    return found
+
+
+# The evidence-retention fields are being redesigned with the evidence model (issue 16),
+# and an extract's row count is a count of rows, not of days.
+UNBOUNDED = {
+    ("Settings", "evidence_retention_years"),
+    ("Control", "evidence_retention_years"),
+    ("Review", "retain_until"),
+    ("Extract", "records"),
+    ("PopulationEvidence", "records"),
+}
+
+
+def test_every_date_and_number_of_the_schema_is_bounded() -> None:
+    from datetime import UTC, date, datetime
+    from typing import Annotated
+
+    from pydantic import TypeAdapter, ValidationError
+
+    from generator.model.base import MAX_DAYS
+
+    unbounded = []
+    for model, name, field in _every_field():
+        types = _fields(field.annotation)
+        probes: list[object] = []
+        if types & {date, datetime}:
+            probes = [date(9999, 12, 31), date(1, 1, 1)]
+        if int in types:
+            probes = [MAX_DAYS + 1, 10**30]
+        if not probes or (model, name) in UNBOUNDED:
+            continue
+        annotation = field.annotation
+        if field.metadata:  # the field's own constraints (ge=, le=) on top of its type
+            annotation = Annotated[(annotation, *field.metadata)]
+        adapter: TypeAdapter[object] = TypeAdapter(annotation)
+        for probe in probes:
+            if isinstance(probe, date) and datetime in types:
+                probe = datetime(probe.year, probe.month, probe.day, tzinfo=UTC)
+            try:
+                adapter.validate_python(probe)
+            except ValidationError:
+                continue
+            unbounded.append(f"{model}.{name} accepts {probe!r}")
+    assert unbounded == []

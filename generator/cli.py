@@ -104,7 +104,12 @@ def validate(catalog: Path, strict: bool) -> None:
     from .catalog.loader import load_catalog
     from .catalog.parsecache import parse_cache
 
+    from .evidence.extracts import extract_diagnostics
+
     loaded = load_catalog(catalog, strict=strict, cache=parse_cache())
+    problems = extract_diagnostics(loaded)  # what check and build would stop on
+    if problems:
+        raise CatalogInvalid(sorted([*loaded.warnings, *problems], key=lambda d: d.sort_key()))
     _print_diagnostics(loaded.warnings)
     counts = (
         f"{len(loaded.controls)} controls, {len(loaded.reviews)} reviews, "
@@ -195,7 +200,12 @@ def check(
     from .model import Severity
     from .report import csvout, jsonout, sarif, text
 
+    from .evidence.extracts import extract_diagnostics
+
     loaded = load_catalog(catalog, strict=strict, cache=parse_cache())
+    problems = extract_diagnostics(loaded)  # what check and build would stop on
+    if problems:
+        raise CatalogInvalid(sorted([*loaded.warnings, *problems], key=lambda d: d.sort_key()))
     _print_diagnostics(loaded.warnings)
     threshold = Severity(fail_on.lower()) if fail_on else loaded.settings.fail_on
     evaluation = evaluate(loaded, as_of)

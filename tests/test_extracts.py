@@ -129,3 +129,19 @@ def test_a_file_name_with_glob_characters_is_read_literally(starter: CatalogDir)
     store = ExtractStore(starter.load())
     assert not store.duckdb_readable("extracts/cur[r].csv")
     assert store.summary("extracts/cur[r].csv").rows == 1
+
+
+def test_validate_finds_a_misspelt_extract_header_that_check_would_stop_on(
+    starter: CatalogDir,
+) -> None:
+    from click.testing import CliRunner
+
+    from generator.cli import main
+
+    (starter.path / REL).write_text(
+        "acount,person,account_type,entitlement\nskim,s.kim,employee,AP\n"
+    )
+    result = CliRunner().invoke(main, ["validate", str(starter.path)])
+    assert result.exit_code == 2
+    assert f"{REL}:1:1: error: extract header must be" in result.output
+    assert "catalog is invalid: 1 error(s)" in result.output

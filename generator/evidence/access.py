@@ -23,6 +23,7 @@ from functools import cached_property
 
 import duckdb
 
+from ..diagnostics import Location
 from ..model import AccountType, Catalog
 from .extracts import ExtractError, ExtractStore, StatePart
 from .extractscan import norm, norm_sql, read_plain, strip_sql
@@ -186,9 +187,9 @@ class AccessIndex:
             expected = self.extracts.summary(rel).rows
             if read.get(rel, 0) != expected:
                 raise ExtractError(
-                    f"{self.catalog.display_path(rel)}: read {read.get(rel, 0)} rows for the "
-                    f"state of the system but the file has {expected}; re-export it as plain "
-                    "CSV (one row per line)"
+                    Location(self.catalog.display_path(rel)),
+                    f"read {read.get(rel, 0)} rows for the state of the system but the file "
+                    f"has {expected}; re-export it as plain CSV (one row per line)",
                 )
 
     @cached_property

@@ -19,7 +19,7 @@ from datetime import datetime
 from functools import cached_property
 from pathlib import Path
 
-from ..diagnostics import Location, invisible_characters
+from ..diagnostics import Diagnostic, Level, Location, invisible_characters
 from ..errors import InputError
 from ..model import EXTRACT_COLUMNS, AccountType, Catalog, Extract, ExtractKind
 from .extractscan import ExtractSummary, norm, summarise
@@ -37,7 +37,13 @@ reader, which names the cell's line (an ID with an invisible character is a data
 
 
 class ExtractError(InputError):
-    """An extract CSV is malformed (wrong header, ragged row, unknown account type)."""
+    """An extract CSV is malformed (wrong header, ragged row, unknown account type), at a
+    position in the file."""
+
+    def __init__(self, location: Location, message: str) -> None:
+        super().__init__(f"{location}: {message}")
+        self.location = location
+        self.message = message
 
 
 @dataclass(frozen=True)
@@ -277,8 +283,9 @@ class ExtractStore:
                 header = next(reader, None)
                 if header is None or tuple(h.strip() for h in header) != EXTRACT_COLUMNS:
                     raise ExtractError(
-                        f"{Location(shown, 1, 1)}: extract header must be "
-                        f"'{','.join(EXTRACT_COLUMNS)}' (got {','.join(header or [])!r})"
+                        Location(shown, 1, 1),
+                        f"extract header must be '{','.join(EXTRACT_COLUMNS)}' "
+                        f"(got {','.join(header or [])!r})",
                     )
                 out: list[AccessRow] = []
                 line = reader.line_num + 1
@@ -289,30 +296,32 @@ class ExtractStore:
                         continue
                     if len(values) != len(EXTRACT_COLUMNS):
                         raise ExtractError(
-                            f"{Location(shown, line, 1)}: expected {len(EXTRACT_COLUMNS)} "
-                            f"fields, got {len(values)}"
+                            Location(shown, line, 1),
+                            f"expected {len(EXTRACT_COLUMNS)} fields, got {len(values)}",
                         )
                     for column, value in zip(EXTRACT_COLUMNS, values, strict=True):
                         if hidden := invisible_characters(value):
                             raise ExtractError(
-                                f"{Location(shown, line, 1)}: {column} {value.strip()!a} holds "
-                                f"{', '.join(hidden)}: an ID must be plain text (retype it)"
+                                Location(shown, line, 1),
+                                f"{column} {value.strip()!a} holds {', '.join(hidden)}: an ID "
+                                "must be plain text (retype it)",
                             )
                     account, person, account_type, entitlement = (v.strip() for v in values)
                     if norm(account_type) in _TYPES:
                         account_type = norm(account_type)
                     if account_type not in _TYPES:
                         raise ExtractError(
-                            f"{Location(shown, line, 1)}: unknown account_type "
-                            f"{account_type!r} (one of: {', '.join(sorted(_TYPES))})"
+                            Location(shown, line, 1),
+                            f"unknown account_type {account_type!r} "
+                            f"(one of: {', '.join(sorted(_TYPES))})",
                         )
                     out.append(AccessRow(account, person, account_type, entitlement, line))
                     line = after
                 return out
         except UnicodeDecodeError:
-            raise ExtractError(f"{shown}: the extract is not UTF-8 text") from None
+            raise ExtractError(Location(shown), "the extract is not UTF-8 text") from None
         except csv.Error as exc:
-            raise ExtractError(f"{shown}: unreadable CSV ({exc})") from None
+            raise ExtractError(Location(shown), f"unreadable CSV ({exc})") from None
 
     @cached_property
     def by_system(self) -> dict[str, list[SystemExtract]]:
@@ -376,3 +385,21 @@ class ExtractStore:
             ):
                 return extract
         return None
+
+
+def extract_diagnostics(catalog: Catalog) -> list[Diagnostic]:
+    """Every data error in the catalog's extract files, as diagnostics with file and line,
+    so that ``validate`` finds what ``check`` and ``build`` would stop on. A missing file
+    is not a data error here: EVD-2 reports it as a finding."""
+    store = ExtractStore(catalog)
+    files = {e.file for extracts in store.by_system.values() for e in extracts}
+    files |= {r.evidence.file for r in catalog.reviews.values() if r.evidence and r.evidence.file}
+    problems = []
+    for rel in sorted(f for f in files if f.endswith(".csv")):
+        if store.path(rel) is None:
+            continue
+        try:
+            store.summary(rel)
+        except ExtractError as exc:
+            problems.append(Diagnostic(Level.ERROR, exc.location, exc.message))
+    return problems

@@ -14,6 +14,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -27,7 +28,8 @@ from lxml import html
 from pypdf import PdfReader
 
 from generator.publish.build import build
-from tests.conftest import EXAMPLE, CatalogDir
+from generator.resources import TEMPLATES
+from tests.conftest import EXAMPLE, ROOT, CatalogDir
 
 pytestmark = pytest.mark.slow
 
@@ -271,3 +273,180 @@ def test_two_builds_at_once_do_not_corrupt_each_other(starter: CatalogDir, tmp_p
     assert (out / "index.html").exists()
     assert (out / "narratives" / "UAR-APP-01.pdf").read_bytes().startswith(b"%PDF-")
     assert not [p for p in tmp_path.iterdir() if ".staging-" in p.name or ".old-" in p.name]
+
+
+# -- security review, issue 15: injection and hostile conditions -------------------------------
+
+
+def controlbook(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "generator", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        timeout=300,
+        check=False,
+    )
+
+
+def error_line(result: subprocess.CompletedProcess[str]) -> str:
+    """The one error line of a failed run (exit 2, no traceback, not an internal error)."""
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "Traceback" not in result.stderr
+    assert "internal error" not in result.stderr
+    [line] = [x for x in result.stderr.splitlines() if "error" in x]
+    assert line.startswith("controlbook: error: "), line
+    return line
+
+
+@pytest.mark.parametrize(
+    ("kind", "template", "options"),
+    [("site", "index.md.j2", ["--no-pdf"]), ("pdf", "narrative.html.j2", [])],
+)
+def test_an_override_template_cannot_run_python(
+    starter: CatalogDir, tmp_path: Path, kind: str, template: str, options: list[str]
+) -> None:
+    marker = tmp_path / "pwned"
+    overrides = tmp_path / "templates"
+    (overrides / kind).mkdir(parents=True)
+    source = (TEMPLATES / kind / template).read_text(encoding="utf-8")
+    attack = f"{{{{ cycler.__init__.__globals__.os.popen('id; touch {marker}').read() }}}}\n"
+    (overrides / kind / template).write_text(source + attack, encoding="utf-8")
+    line_number = source.count("\n") + 1
+    out = tmp_path / "site"
+    result = controlbook(
+        "build", str(starter.path), "--out", str(out), "--templates", str(overrides), *options
+    )
+    line = error_line(result)
+    assert line.startswith(
+        f"controlbook: error: template {overrides / kind / template}:{line_number}: "
+        "access to attribute '__init__' of "
+    ), line
+    assert "run in a sandbox" in line
+    assert not marker.exists()
+    assert "uid=" not in result.stdout + result.stderr
+    assert not out.exists()
+
+
+def test_a_link_is_built_from_the_repository_url_and_the_file_path(
+    starter: CatalogDir, tmp_path: Path
+) -> None:
+    starter.replace(
+        "catalog.yaml",
+        "classification: Internal",
+        "classification: Internal\nrepo_url: https://git.example/acme/itgc/src/controls?ref=main",
+    )
+    (starter.path / CONTROL).rename(starter.path / "controls" / "UAR APP 01.yaml")
+    result = controlbook("build", "catalog", "--out", "site", "--no-pdf", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    page = html.fromstring((tmp_path / "site" / "controls" / "UAR-APP-01.html").read_bytes())
+    assert (
+        "https://git.example/acme/itgc/src/controls/controls/UAR%20APP%2001.yaml?ref=main#L4"
+        in page.xpath("//a/@href")
+    )
+
+
+def test_the_link_filter_refuses_anything_but_one_plain_url() -> None:
+    from generator.render.env import link
+
+    injected = "https://git.example/x\n\n![x](https://h/x.png){:onerror=alert(1)}"
+    for url in (injected, 'https://git.example/x" onmouseover="alert(1)', "javascript:alert(1)"):
+        shown = str(link("catalog.yaml:3", url))
+        assert "<a" not in shown
+        assert "\n" not in shown
+    assert str(link("x_y", "https://git.example/a?b=1&c=2")) == (
+        '<a href="https://git.example/a?b=1&amp;c=2">x&#95;y</a>'
+    )
+
+
+def test_bidi_and_zero_width_characters_in_names_show_as_escapes(
+    starter: CatalogDir, tmp_path: Path
+) -> None:
+    starter.replace("people.yaml", "name: James Okafor", "name: James \u202erofakO\u200b")
+    out = tmp_path / "site"
+    build(starter.path, out)
+    for page in out.rglob("*.html"):
+        raw = page.read_text(encoding="utf-8")
+        assert "\u202e" not in raw, page
+        assert "\u200b" not in raw, page
+    person = html.fromstring((out / "people/j.okafor.html").read_bytes())
+    assert "James \\u202erofakO\\u200b" in person.xpath("//title")[0].text_content()
+    assert "James \\u202erofakO\\u200b" in person.text_content()
+    text = " ".join(
+        (p.extract_text() or "") for p in PdfReader(out / "narratives/UAR-APP-01.pdf").pages
+    )
+    assert "\u202e" not in text
+    assert "James \\u202erofakO\\u200b" in text
+
+
+def test_the_last_supported_day_builds_site_and_narratives(
+    starter: CatalogDir, tmp_path: Path
+) -> None:
+    out = tmp_path / "site"
+    result = controlbook("build", str(starter.path), "--out", str(out), "--as-of", "2099-12-31")
+    assert result.returncode == 0, result.stderr
+    assert (out / "narratives" / "UAR-APP-01.pdf").read_bytes().startswith(b"%PDF-")
+
+
+@pytest.mark.parametrize("fmt", ["text", "json", "csv", "sarif"])
+def test_a_report_to_a_full_disk_is_one_line_and_exit_2(starter: CatalogDir, fmt: str) -> None:
+    if not Path("/dev/full").exists():
+        pytest.skip("no /dev/full here")
+    result = controlbook("check", str(starter.path), "--format", fmt, "-o", "/dev/full")
+    assert "No space left on device" in error_line(result)
+
+
+@pytest.fixture
+def tiny_mount(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Path]:
+    """A tmpfs mounted with the options given (root only); else a folder made read-only
+    by its mode, when that means something (not for root), else the test is skipped."""
+    options: str = request.param
+    folder = tmp_path / "mount"
+    folder.mkdir()
+    if os.geteuid() != 0:
+        if "ro" not in options.split(","):
+            pytest.skip("filling a disk needs a small tmpfs, which needs root")
+        folder.chmod(0o555)
+        yield folder
+        folder.chmod(0o755)
+        return
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(folder)],
+        capture_output=True,
+        check=False,
+    )
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs: {mounted.stderr.decode(errors='replace')}")
+    try:
+        yield folder
+    finally:
+        subprocess.run(["umount", "-l", str(folder)], check=False)
+
+
+@pytest.mark.parametrize("tiny_mount", ["ro,size=1m"], indirect=True)
+def test_a_report_into_a_read_only_folder_is_one_line_and_exit_2(
+    starter: CatalogDir, tiny_mount: Path
+) -> None:
+    target = tiny_mount / "report.txt"
+    line = error_line(controlbook("check", str(starter.path), "-o", str(target)))
+    assert line.startswith(f"controlbook: error: {target}: ")
+    assert line.endswith(("Read-only file system", "Permission denied"))
+
+
+@pytest.mark.parametrize("tiny_mount", ["ro,size=1m"], indirect=True)
+def test_a_build_into_a_read_only_folder_is_one_line_and_exit_2(
+    starter: CatalogDir, tiny_mount: Path
+) -> None:
+    line = error_line(controlbook("build", str(starter.path), "--out", str(tiny_mount / "site")))
+    assert line.endswith(("Read-only file system", "Permission denied"))
+    assert not (tiny_mount / "site").exists()
+
+
+@pytest.mark.parametrize("tiny_mount", ["size=64k"], indirect=True)
+def test_a_build_onto_a_full_disk_is_one_line_and_exit_2(
+    starter: CatalogDir, tiny_mount: Path
+) -> None:
+    line = error_line(controlbook("build", str(starter.path), "--out", str(tiny_mount / "site")))
+    assert line.endswith("No space left on device")
+    assert not (tiny_mount / "site").exists()

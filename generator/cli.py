@@ -374,18 +374,32 @@ def pdf(
 @click.option(
     "--trust",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="CA certificate(s) (PEM) the signer must chain to.",
+    help="CA certificate(s) (PEM or DER) the signer must chain to. Without it nothing "
+    "verifies: anyone can sign with a certificate of any name.",
 )
 @click.option(
     "--catalog",
     type=click.Path(exists=True, file_okay=False, path_type=Path),
     help="Re-hash the attached evidence manifest against this catalog and report changes.",
 )
-def verify(pdfs: tuple[Path, ...], trust: Path | None, catalog: Path | None) -> None:
-    """Verify signed narratives: integrity, signer, signing time, trust (exit 0 or 1)."""
+@click.option(
+    "--allow-development",
+    is_flag=True,
+    help="Accept development signatures (not for production; for tests and previews).",
+)
+def verify(
+    pdfs: tuple[Path, ...], trust: Path | None, catalog: Path | None, allow_development: bool
+) -> None:
+    """Verify signed narratives: integrity, signer, signing time, trust (exit 0 or 1).
+
+    A narrative verifies only when its signer chains to a --trust CA; each verdict shows
+    the signer's subject and certificate SHA-256 fingerprint.
+    """
     from .signing.verify import verify_pdfs
 
-    results = verify_pdfs(list(pdfs), trust=trust, catalog=catalog)
+    results = verify_pdfs(
+        list(pdfs), trust=trust, catalog=catalog, allow_development=allow_development
+    )
     for result in results:
         click.echo("\n".join(result.lines()))
     failed = sum(1 for r in results if not r.ok)

@@ -150,9 +150,8 @@ def test_validate_check_build_pdf_verify_from_an_unrelated_folder(installed: Ins
     rendered = installed.run("pdf", "ITGC-LOG-01", "--catalog", "controls", "--out", "pdfs")
     assert rendered.returncode == 0, rendered.stderr
     ca = installed.home.parent / "signer" / "ca.pem"
-    verified = installed.run(
-        "verify", "pdfs/ITGC-LOG-01.pdf", "--catalog", "controls", "--trust", str(ca)
-    )
+    trust = ("--trust", str(ca), "--allow-development")  # the development signer
+    verified = installed.run("verify", "pdfs/ITGC-LOG-01.pdf", "--catalog", "controls", *trust)
     assert verified.returncode == 0, verified.stdout + verified.stderr
     assert "1 of 1 narrative(s) verified" in verified.stdout
 

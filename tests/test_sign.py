@@ -152,8 +152,8 @@ def test_dev_signed_pdf_says_so(dev_signed: Path) -> None:
 # -- validity, tampering, metadata ------------------------------------------------------------
 
 
-def test_signature_validates_with_pyhanko_and_pdfsig(dev_signed: Path) -> None:
-    [result] = verify_pdfs([dev_signed])
+def test_signature_validates_with_pyhanko_and_pdfsig(dev_signed: Path, workspace: Path) -> None:
+    [result] = verify_pdfs([dev_signed], trust=workspace / "dev" / "ca.pem", allow_development=True)
     assert result.ok, result.lines()
     assert (result.signed, result.intact, result.valid, result.whole_file) == (
         True,
@@ -161,7 +161,7 @@ def test_signature_validates_with_pyhanko_and_pdfsig(dev_signed: Path) -> None:
         True,
         True,
     )
-    assert result.trusted is None
+    assert result.trusted is True
     assert result.signer.startswith("Controlbook development signer")
     assert result.control == CONTROL
     assert result.signing_time is not None
@@ -233,7 +233,9 @@ def test_signing_keeps_pdf_a_metadata_consistent(dev_signed: Path, unsigned: Uns
 def test_trust_is_checked_against_the_given_ca(
     dev_signed: Path, workspace: Path, tmp_path: Path, unsigned: Unsigned
 ) -> None:
-    [trusted] = verify_pdfs([dev_signed], trust=workspace / "dev" / "ca.pem")
+    [trusted] = verify_pdfs(
+        [dev_signed], trust=workspace / "dev" / "ca.pem", allow_development=True
+    )
     assert trusted.ok
     assert trusted.trusted is True
     mine = load_signer(
@@ -243,9 +245,14 @@ def test_trust_is_checked_against_the_given_ca(
         unsigned.catalog.settings, unsigned.catalog.root, env={}, dev_folder=tmp_path / "other"
     )
     assert other.info.fingerprint != mine.info.fingerprint
-    [untrusted] = verify_pdfs([dev_signed], trust=tmp_path / "other" / "ca.pem")
+    [untrusted] = verify_pdfs(
+        [dev_signed], trust=tmp_path / "other" / "ca.pem", allow_development=True
+    )
     assert untrusted.trusted is False
     assert not untrusted.ok
+    assert "signer not trusted: the certificate does not chain to the trusted CA given" in (
+        untrusted.problems
+    )
 
 
 def test_changed_catalog_files_are_reported(
@@ -253,14 +260,15 @@ def test_changed_catalog_files_are_reported(
 ) -> None:
     catalog = tmp_path / "catalog"
     shutil.copytree(workspace / "catalog", catalog)
-    [same] = verify_pdfs([dev_signed], catalog=catalog)
+    trust = workspace / "dev" / "ca.pem"
+    [same] = verify_pdfs([dev_signed], catalog=catalog, trust=trust, allow_development=True)
     assert same.ok, same.lines()
     assert same.files_checked >= 5
     assert same.changes == ()
     people = catalog / "people.yaml"
     people.write_text(people.read_text(encoding="utf-8") + "# edited\n", encoding="utf-8")
     (catalog / "controls" / f"{CONTROL}.yaml").unlink()
-    [changed] = verify_pdfs([dev_signed], catalog=catalog)
+    [changed] = verify_pdfs([dev_signed], catalog=catalog, trust=trust, allow_development=True)
     assert not changed.ok
     assert {(c.path, c.what) for c in changed.changes} == {
         ("people.yaml", "content changed since signing"),

@@ -103,6 +103,8 @@ class Settings(Record):
     )
     timestamp_url: WebUrl | None = Field(
         default=None,
-        description="RFC 3161 timestamp authority URL; when set (or CONTROLBOOK_TSA_URL), "
-        "narratives are signed PAdES B-T instead of B-B.",
+        description="Not read: signing refuses a catalog that sets it, since whoever edits "
+        "the catalog could make every build send requests to any address. Set the RFC 3161 "
+        "timestamp authority in the environment variable CONTROLBOOK_TSA_URL of the build "
+        "instead (narratives are then signed PAdES B-T instead of B-B).",
     )

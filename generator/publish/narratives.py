@@ -23,7 +23,7 @@ from ..render.narratives import SignerInfo, attachments_of, pdf_environment, ren
 from ..render.pdf import NarrativeError, PdfJob, RenderedPdf, document_date, render_pdf
 from ..render.pdf import template_dirs as pdf_template_dirs
 from ..render.site import slug
-from ..signing.sign import DocumentSigner
+from ..signing.sign import DocumentSigner, secrets_withheld
 from ..views import CatalogViews
 from .pdfcache import PdfCache, batch_key, cache_key
 
@@ -88,16 +88,23 @@ def default_jobs() -> int:
 def _rendered(jobs: Iterable[PdfJob], workers: int, count: int) -> Iterator[RenderedPdf]:
     """Unsigned PDFs as they are ready: in this process for one worker, else in a process
     pool (spawned, so no lock or thread of this process is inherited). Each job goes to the
-    pool as soon as it is made, so the workers start while the next HTML is rendered."""
+    pool as soon as it is made, so the workers start while the next HTML is rendered.
+
+    Workers are started while the pool is created and when a job is submitted, so both
+    run with the signing passphrase withheld from the environment: WeasyPrint never holds
+    a secret it does not need."""
     if workers <= 1 or count <= 1:
         yield from map(render_pdf, jobs)
         return
     context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=min(workers, count), mp_context=context) as pool:
+    with secrets_withheld():
+        pool = ProcessPoolExecutor(max_workers=min(workers, count), mp_context=context)
+    with pool:
         futures: dict[Future[RenderedPdf], str] = {}
         try:
             for job in jobs:
-                futures[pool.submit(render_pdf, job)] = job.control
+                with secrets_withheld():
+                    futures[pool.submit(render_pdf, job)] = job.control
             for future in as_completed(futures):
                 try:
                     yield future.result()

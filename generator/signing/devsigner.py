@@ -4,7 +4,8 @@ Without a configured signing key, narratives are still signed (so that signing a
 verification are exercised on every build), by a certificate that says in its own
 subject that it is not for production. The folder holds:
 
-* ``ca.pem``: the development root (ECDSA P-256, ``CA:TRUE``), to pass to ``verify --trust``;
+* ``ca.pem``: the development root (ECDSA P-256, ``CA:TRUE``), to pass to ``verify --trust``
+  (with ``--allow-development``: a development signature is refused otherwise);
 * ``signer.pem``: the leaf (documentSigning and emailProtection extended key usages);
 * ``signer.key``: the leaf's private key (PKCS#8 PEM, mode 0600, unencrypted: it is a
   development key that proves nothing about who signed).
@@ -190,7 +191,8 @@ def ensure_dev_signer(
                 "Controlbook development signer: NOT FOR PRODUCTION.\n"
                 "Created because no signing key was configured (settings signing_key or\n"
                 "CONTROLBOOK_SIGNING_KEY). Delete this folder to issue a new one.\n"
-                "Verify development PDFs with: controlbook verify --trust ca.pem PDF...\n",
+                "Verify development PDFs with:\n"
+                "  controlbook verify --trust ca.pem --allow-development PDF...\n",
                 encoding="utf-8",
             )
             return files

@@ -9,14 +9,22 @@ Where the key comes from, in order:
    that reports on the signature says it is a development signature.
 
 The passphrase of a PKCS#12 file is read from ``CONTROLBOOK_SIGNING_PASSPHRASE`` only,
-never from the command line or a file in the repository, and never appears in a message.
+never from the command line or a file in the repository, and never appears in a message;
+:func:`secrets_withheld` keeps it out of the environment of child processes (the PDF
+render workers), which need no secret.
+
+The timestamp authority comes from ``CONTROLBOOK_TSA_URL`` only. A ``timestamp_url`` in
+the catalog settings is refused: whoever can edit the catalog could otherwise make every
+build send requests to an address of their choosing.
 """
 
 from __future__ import annotations
 
 import io
 import os
-from collections.abc import Mapping
+import threading
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
@@ -44,6 +52,11 @@ PASSPHRASE_ENV = "CONTROLBOOK_SIGNING_PASSPHRASE"
 TSA_ENV = "CONTROLBOOK_TSA_URL"
 FIELD_NAME = "Controlbook"
 """Name of the (invisible) signature field of every narrative."""
+
+SECRET_ENV = (PASSPHRASE_ENV,)
+"""Environment variables that child processes must never inherit."""
+
+_ENVIRON_LOCK = threading.RLock()
 
 
 class SigningError(ControlbookError):
@@ -233,6 +246,34 @@ def _timestamper(url: str | None) -> TimeStamper | None:
     return HTTPTimeStamper(url) if url else None
 
 
+@contextmanager
+def secrets_withheld() -> Iterator[None]:
+    """Remove :data:`SECRET_ENV` from ``os.environ`` while the block runs, and put them back.
+
+    A process started meanwhile (``spawn``, ``subprocess``) gets a copy of the environment
+    without them: not even ``/proc/<pid>/environ`` of the child shows them, which an
+    initializer deleting them in the child could not achieve. Keep the block short (the
+    creation of a process pool and its submissions): other threads of this process do not
+    see the variables while it runs.
+    """
+    with _ENVIRON_LOCK:
+        saved = {name: os.environ.pop(name) for name in SECRET_ENV if name in os.environ}
+        try:
+            yield
+        finally:
+            os.environ.update(saved)
+
+
+def _refuse_settings_tsa(settings: Settings) -> None:
+    if settings.timestamp_url:
+        where = settings.loc("timestamp_url")
+        raise SigningError(
+            f"{where.file}:{where.line}: timestamp_url is not read from the catalog (anyone "
+            "who can edit it could make every build send requests to any address): remove "
+            f"it, and set {TSA_ENV} in the environment of the build instead"
+        )
+
+
 def load_signer(
     settings: Settings,
     catalog_root: Path,
@@ -244,10 +285,12 @@ def load_signer(
     """The signer a build uses: the configured PKCS#12 key, else the development signer.
 
     ``catalog_root`` resolves a relative ``signing_key`` and is never allowed to hold the
-    key; ``forbidden`` adds more such folders (the site output).
+    key; ``forbidden`` adds more such folders (the site output). The timestamp authority is
+    ``CONTROLBOOK_TSA_URL`` in ``env``; ``timestamp_url`` in the settings is refused.
     """
     env = os.environ if env is None else env
-    tsa = env.get(TSA_ENV) or settings.timestamp_url or None
+    _refuse_settings_tsa(settings)
+    tsa = env.get(TSA_ENV) or None
     configured = env.get(KEY_ENV) or settings.signing_key
     never_inside = (catalog_root, *forbidden)
     if not configured:

@@ -1,10 +1,13 @@
 """``verify_pdfs``: is each narrative's signature intact, over the whole file, by whom, and
-(optionally) trusted; and do the catalog files it relied on still hash as they did then?
+trusted; and do the catalog files it relied on still hash as they did then?
 
-Nothing is fetched: certificates are checked offline against the CA file given (``trust``),
-and without one the result says the trust question was not asked. A result is ``ok`` only
-when the signature is valid, covers the whole file, chains to the given CA (if any), and
-no file of the evidence manifest changed in the catalog given (if any).
+Nothing is fetched: certificates are checked offline against the CA file given (``trust``).
+Without one, nothing can be trusted: anyone can make a certificate with any name and
+re-sign an altered narrative, and the signature would be intact. So a result is ``ok``
+only when the signature is valid, covers the whole file, chains to the given CA, is not
+a development signature (unless ``allow_development``), and no file of the evidence
+manifest changed in the catalog given (if any). Every verdict names the signer's subject
+and certificate SHA-256 fingerprint, so a reader can compare it with the one expected.
 """
 
 from __future__ import annotations
@@ -58,6 +61,7 @@ class VerifyResult:
     trusted: bool | None = None
     signer: str = ""
     subject: str = ""
+    fingerprint: str = ""
     issuer: str = ""
     signing_time: datetime | None = None
     timestamp: datetime | None = None
@@ -75,15 +79,17 @@ class VerifyResult:
     def lines(self) -> list[str]:
         """A readable report, first line ``path: OK`` or ``path: FAILED``."""
         out = [f"{self.path}: {'OK' if self.ok else 'FAILED'}"]
-        if self.signed:
+        if self.subject:
             out.append(f"  signer: {self.signer} ({self.subject})")
+            out.append(f"  certificate SHA-256: {self.fingerprint}")
             out.append(f"  issuer: {self.issuer}")
+        if self.signed:
             if self.development:
                 out.append("  development signature: not for production")
             when = self.timestamp or self.signing_time
             source = "timestamp authority" if self.timestamp else "claimed by the signer"
             out.append(f"  signed at: {when.isoformat() if when else 'unknown'} ({source})")
-            trust = {None: "not checked (no --trust CA given)", True: "yes", False: "no"}
+            trust = {None: "no (no --trust CA given)", True: "yes", False: "no"}
             out.append(f"  trusted: {trust[self.trusted]}")
         if self.control:
             out.append(f"  control: {self.control}, document version {self.document_version}")
@@ -155,8 +161,34 @@ def _changes(manifest: dict[str, Any], catalog: Path) -> tuple[int, list[FileCha
     return len(files), changes, problems
 
 
+def _who(cert: Any) -> dict[str, str]:
+    """The signer's names and certificate fingerprint (an asn1crypto certificate)."""
+    subject = cert.subject.human_friendly
+    return {
+        "signer": str(cert.subject.native.get("common_name", subject)),
+        "subject": subject,
+        "fingerprint": hashlib.sha256(cert.dump()).hexdigest(),
+        "issuer": cert.issuer.human_friendly,
+    }
+
+
+UNTRUSTED_NO_ANCHOR = (
+    "signer not trusted: no trust anchor given (--trust CA.pem); without one, anyone can "
+    "sign an altered copy with a certificate of any name"
+)
+UNTRUSTED_CHAIN = "signer not trusted: the certificate does not chain to the trusted CA given"
+DEVELOPMENT_REFUSED = (
+    "development signature, not for production: it proves nothing about who signed "
+    "(--allow-development accepts it for testing)"
+)
+
+
 def _verify_one(
-    path: Path, context: Any, trusted_check: bool, catalog: Path | None
+    path: Path,
+    context: Any,
+    trusted_check: bool,
+    catalog: Path | None,
+    allow_development: bool = False,
 ) -> VerifyResult:
     from pyhanko.pdf_utils.misc import PdfError
     from pyhanko.pdf_utils.reader import PdfFileReader
@@ -177,6 +209,10 @@ def _verify_one(
     if len(signatures) > 1:
         problems.append(f"{len(signatures)} signatures; a narrative carries exactly one")
     signature = signatures[-1]
+    try:
+        who = _who(signature.signer_cert)
+    except Exception:
+        who = {}
     usage = KeyUsageConstraints(
         key_usage={"digital_signature", "non_repudiation"}, match_all_key_usages=False
     )
@@ -185,10 +221,9 @@ def _verify_one(
             signature, signer_validation_context=context, key_usage_settings=usage
         )
     except Exception as exc:  # a mangled signature can fail in many ways
-        return VerifyResult(path, signed=True, problems=(f"signature unreadable: {exc}",))
-    cert = status.signing_cert
-    subject = cert.subject.human_friendly
-    development = DEV_MARKER in subject
+        return VerifyResult(path, signed=True, problems=(f"signature unreadable: {exc}",), **who)
+    who = _who(status.signing_cert)
+    development = DEV_MARKER in who["subject"]
     whole = status.coverage == SignatureCoverageLevel.ENTIRE_FILE
     if not status.intact:
         problems.append("the signed bytes were changed after signing (digest mismatch)")
@@ -196,8 +231,12 @@ def _verify_one(
         problems.append("the signature does not verify with the signer's certificate")
     if not whole:
         problems.append("the file was changed or extended after signing")
-    if trusted_check and not status.trusted:
-        problems.append("the signer's certificate does not chain to the trusted CA given")
+    if not trusted_check:
+        problems.append(UNTRUSTED_NO_ANCHOR)
+    elif not status.trusted:
+        problems.append(UNTRUSTED_CHAIN)
+    if development and not allow_development:
+        problems.append(DEVELOPMENT_REFUSED)
     control = version = ""
     checked = 0
     changes: list[FileChange] = []
@@ -225,9 +264,6 @@ def _verify_one(
         valid=status.valid,
         whole_file=whole,
         trusted=bool(status.trusted) if trusted_check else None,
-        signer=str(cert.subject.native.get("common_name", subject)),
-        subject=subject,
-        issuer=cert.issuer.human_friendly,
         signing_time=status.signer_reported_dt,
         timestamp=stamp.timestamp if stamp is not None else None,
         development=development,
@@ -236,14 +272,21 @@ def _verify_one(
         files_checked=checked,
         changes=tuple(changes),
         problems=tuple(problems),
+        **who,
     )
 
 
 def verify_pdfs(
-    paths: Iterable[Path], *, trust: Path | None = None, catalog: Path | None = None
+    paths: Iterable[Path],
+    *,
+    trust: Path | None = None,
+    catalog: Path | None = None,
+    allow_development: bool = False,
 ) -> list[VerifyResult]:
-    """Verify each narrative; ``trust`` is a CA file (PEM/DER) the signer must chain to,
-    ``catalog`` the catalog folder whose files are re-hashed against the attached manifest.
+    """Verify each narrative; ``trust`` is a CA file (PEM/DER) the signer must chain to
+    (without it no result is ``ok``), ``catalog`` the catalog folder whose files are
+    re-hashed against the attached manifest, ``allow_development`` accepts a development
+    signature (for tests and local previews).
 
     Raises only for a bad ``trust`` file or a missing ``catalog`` folder; a bad PDF is a
     failed result.
@@ -257,7 +300,10 @@ def verify_pdfs(
         trust_roots=roots, allow_fetching=False, revocation_mode="soft-fail"
     )
     with _quiet("pyhanko", "pyhanko_certvalidator"):
-        return [_verify_one(Path(p), context, trust is not None, catalog) for p in paths]
+        return [
+            _verify_one(Path(p), context, trust is not None, catalog, allow_development)
+            for p in paths
+        ]
 
 
 @contextmanager

@@ -415,3 +415,18 @@ def test_every_date_and_number_of_the_schema_is_bounded() -> None:
                 continue
             unbounded.append(f"{model}.{name} accepts {probe!r}")
     assert unbounded == []
+
+
+def test_escaped_control_and_non_characters_in_a_title_are_refused(starter: CatalogDir) -> None:
+    title = "title: Quarterly user access review of the billing application"
+    for escape, message in (
+        ("\\x07", "control character U+0007"),
+        ("\\0", "control character U+0000"),
+        ("\\uffff", "non-character U+FFFF"),
+    ):
+        starter.replace(CONTROL, title, f'title: "Quarterly review{escape}"')
+        assert starter.problems() == [
+            f"{CONTROL}:5:8: error: title: {message} in the text; remove it "
+            "(tabs and line breaks are fine)"
+        ]
+        starter.replace(CONTROL, f'title: "Quarterly review{escape}"', title)

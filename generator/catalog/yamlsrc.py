@@ -64,10 +64,11 @@ def _mark(node: yaml.Node) -> Mark:
 
 _STR_TAG = "tag:yaml.org,2002:str"
 _PREFIX = re.compile(r"^[ ?-]*", re.MULTILINE)
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
-"""Control characters other than tab and line feed. YAML refuses them written out, but a
-double-quoted escape (``"\\a"``, ``"\\x1b"``, ``"\\0"``) makes one; in a page it does
-nothing good, in a terminal it moves the cursor, and in PDF metadata it is invalid XML."""
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ufffe\uffff]")
+"""Control characters other than tab and line feed, and the non-characters U+FFFE and
+U+FFFF. YAML refuses them written out, but a double-quoted escape (``"\\a"``, ``"\\x1b"``,
+``"\\0"``) makes one; in a page it does nothing good, in a terminal it moves the cursor,
+and in PDF metadata it is invalid XML."""
 
 
 class _Builder:
@@ -137,9 +138,10 @@ class _Builder:
         found = _CONTROL.search(node.value)
         if found:
             code = ord(found.group())
+            what = "non-character" if code >= 0xFFFE else "control character"
             where = f"{format_key(self.path)}: " if self.path else ""
             raise YamlError(
-                f"{where}control character U+{code:04X} in the text; remove it "
+                f"{where}{what} U+{code:04X} in the text; remove it "
                 "(tabs and line breaks are fine)",
                 _mark(node),
             )

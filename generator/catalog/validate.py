@@ -132,6 +132,20 @@ def _check_references(
                 out.error(where, f"unknown {kind} '{ref}'{hint}", name)
 
 
+def _check_retention(catalog: Catalog, out: _Collector) -> None:
+    """Retention is stated once: in years or in months, not both."""
+    for record in (catalog.settings, *catalog.controls.values()):
+        if (
+            record.evidence_retention_years is not None
+            and record.evidence_retention_months is not None
+        ):
+            out.error(
+                record.loc("evidence_retention_months"),
+                "state evidence retention in years or in months, not both",
+                "evidence_retention_months",
+            )
+
+
 def _check_dates(catalog: Catalog, records: list[Record], out: _Collector) -> None:
     def order(record: Record, first: str, second: str, what: str) -> None:
         a, b = getattr(record, first), getattr(record, second)
@@ -333,6 +347,7 @@ def assemble(
     if salvaged is not None:
         _check_references(catalog, every, out, salvaged)
     _check_dates(catalog, every, out)
+    _check_retention(catalog, out)
     _check_scoped_ids(catalog, out)
     _check_managers(catalog, out)
     _check_waivers(catalog, out)

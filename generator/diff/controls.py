@@ -7,6 +7,7 @@ from datetime import date
 
 from ..evaluation.coverage import Coverage
 from ..model import AccountType, ApprovalRule, Catalog, Control, Frequency, Population, Weakening
+from ..model.retention import describe, in_months
 from .types import ChangeKind, ControlDelta, DeltaStatus, FieldChange
 
 SENSITIVE_ACCOUNT_TYPES = frozenset(
@@ -33,6 +34,7 @@ _COMPARED = frozenset(
         "populations",
         "approval",
         "evidence_retention_years",
+        "evidence_retention_months",
         "mappings",
         "sod_rulesets",
         "key",
@@ -173,13 +175,9 @@ def _approval(old: Control, new: Control) -> Iterator[FieldChange]:
 
 
 def _retention(control: Control, catalog: Catalog) -> int | None:
-    if control.evidence_retention_years is not None:
-        return control.evidence_retention_years
-    return catalog.settings.evidence_retention_years
-
-
-def _years(value: int | None) -> str | None:
-    return None if value is None else f"{value} years"
+    """Months of retention in force for the control (its own, else the settings')."""
+    own = in_months(control)
+    return own if own is not None else in_months(catalog.settings)
 
 
 def _retention_change(
@@ -189,17 +187,19 @@ def _retention_change(
     if before == after:
         return
     shorter = before is not None and (after is None or after < before)
-    where = (
-        new.loc("evidence_retention_years")
-        if new.evidence_retention_years is not None
-        else head.settings.loc("evidence_retention_years")
+    stated = in_months(new) is not None
+    field = (
+        "evidence_retention_months"
+        if (new if stated else head.settings).evidence_retention_months is not None
+        else "evidence_retention_years"
     )
-    note = "" if new.evidence_retention_years is not None else "from the catalog settings"
+    where = new.loc(field) if stated else head.settings.loc(field)
+    note = "" if stated else "from the catalog settings"
     yield FieldChange(
         ChangeKind.RETENTION,
         "evidence_retention_years",
-        _years(before),
-        _years(after),
+        describe(before),
+        describe(after),
         where,
         Weakening.RETENTION_SHORTENED if shorter else None,
         note,

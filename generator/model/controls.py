@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import Field
 
 from .base import MAX_DAYS, ControlRef, Day, Id, PersonRef, Record, RulesetRef, SystemRef
+from .retention import MAX_RETENTION_MONTHS, MAX_RETENTION_YEARS
 from .systems import AccountType
 
 
@@ -149,7 +150,17 @@ class Control(Record):
         description="Days after a period ends by which its review is due (default: settings).",
     )
     evidence_retention_years: int | None = Field(
-        default=None, ge=0, description="Retention of evidence (default: settings; EVD-3)."
+        default=None,
+        ge=0,
+        le=MAX_RETENTION_YEARS,
+        description="Retention of evidence in years (default: settings; EVD-3).",
+    )
+    evidence_retention_months: int | None = Field(
+        default=None,
+        ge=0,
+        le=MAX_RETENTION_MONTHS,
+        description="Retention in months, where policy states it so (e.g. 13); instead of "
+        "evidence_retention_years, not with it.",
     )
     mappings: Mappings = Field(default_factory=Mappings, description="Framework mappings.")
     sod_rulesets: list[RulesetRef] = Field(

@@ -6,6 +6,7 @@ from typing import Literal
 from pydantic import Field
 
 from .base import MAX_DAYS, Day, Period, Record, Severity
+from .retention import MAX_RETENTION_MONTHS, MAX_RETENTION_YEARS
 from .urls import WebUrl
 
 
@@ -44,7 +45,21 @@ class Settings(Record):
     evidence_retention_years: int | None = Field(
         default=None,
         ge=0,
+        le=MAX_RETENTION_YEARS,
         description="Default evidence retention in years; without it (here or on the control) EVD-3.",
+    )
+    evidence_retention_months: int | None = Field(
+        default=None,
+        ge=0,
+        le=MAX_RETENTION_MONTHS,
+        description="The default retention in months instead of years (not with it).",
+    )
+    evidence_retention_minimum_months: int | None = Field(
+        default=None,
+        ge=1,
+        le=MAX_RETENTION_MONTHS,
+        description="The policy minimum in months (e.g. 84 for seven years); a control that "
+        "states less is EVD-3. Default: the settings' own retention.",
     )
     fail_on: Severity = Field(
         default=Severity.HIGH, description="CI fails on open findings at or above this."

@@ -13,6 +13,7 @@ from ..evaluation.findings import Finding
 from ..evaluation.rules import RULES, RULES_BY_ID, Context, Rule
 from ..evaluation.status import control_status
 from ..model import AccountType, Catalog, Control, Decision, Person, Review, Severity
+from ..model.retention import describe, in_months
 from ..model.urls import file_link
 from ..references import ResolutionStatus, load_csf, load_owasp_nhi, resolve_csf, resolve_nhi
 from . import registers
@@ -173,9 +174,8 @@ class CatalogViews:
         worst = open_findings[0].severity if open_findings else None
         status = str(control_status(self.catalog, self.evaluation, control))
         roles = control.roles
-        retention = control.evidence_retention_years
-        if retention is None:
-            retention = self.catalog.settings.evidence_retention_years
+        months = in_months(control)
+        retention = describe(months if months is not None else in_months(self.catalog.settings))
         return ControlView(
             id=control.id,
             title=control.title,
@@ -218,7 +218,7 @@ class CatalogViews:
             ),
             approval=self._approval_text(control),
             procedure=control.procedure or "",
-            retention_years=retention,
+            retention=retention,
             reviews=tuple(self.review(r) for r in self.catalog.reviews_of(control.id)),
             sod_rulesets=tuple(control.sod_rulesets),
             exceptions=tuple(

@@ -157,7 +157,8 @@ class ControlView:
     populations: tuple[PopulationView, ...]
     approval: str
     procedure: str
-    retention_years: int | None
+    retention: str | None
+    """Evidence retention as stated ("7 years", "13 months"), or None when nobody states it."""
     reviews: tuple[ReviewView, ...]
     sod_rulesets: tuple[str, ...]
     exceptions: tuple[ExceptionView, ...]

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from datetime import date
 
 from ...model import Record, Review, Severity
+from ...model.retention import describe, in_months
 from ..findings import Gap
 from .base import rule
 from .context import Context
@@ -113,11 +114,15 @@ def changed_evidence(ctx: Context) -> Iterator[Gap]:
                 yield from check(None, extract.file, extract.sha256, extract.records, extract)
 
 
-def _years_after(day: date, years: int) -> date:
-    try:
-        return day.replace(year=day.year + years)
-    except ValueError:  # 29 February
-        return day.replace(year=day.year + years, day=28)
+def _months_after(day: date, months: int) -> date:
+    month = day.month - 1 + months
+    year, month = day.year + month // 12, month % 12 + 1
+    for last in (31, 30, 29, 28):
+        try:
+            return day.replace(year=year, month=month, day=min(day.day, last))
+        except ValueError:
+            continue
+    raise AssertionError("unreachable")  # pragma: no cover - day 28 exists in every month
 
 
 @rule(
@@ -125,26 +130,31 @@ def _years_after(day: date, years: int) -> date:
     "Evidence retention not stated or too short",
     "evidence",
     Severity.MEDIUM,
-    hint="State evidence_retention_years (settings or control) and keep evidence at least that long.",
+    hint="State the retention (settings or control), at least the policy minimum, and keep "
+    "evidence that long.",
 )
 def short_retention(ctx: Context) -> Iterator[Gap]:
-    """Evidence is kept for a stated period, and not destroyed before it ends.
+    """Evidence is kept for a stated period, at least the policy minimum, and not destroyed
+    before it ends.
 
     SOX evidence must be available for the audit of the period and the retention
     the policy states (often seven years). Without a stated period nobody knows
-    when it may go; a destruction date before the end of retention loses it.
+    when it may go; a control stating less than the policy minimum (the settings'
+    ``evidence_retention_minimum_months``, else the settings' own retention) will
+    lose evidence the policy requires; a destruction date before the end of
+    retention loses it too.
 
-    Fix: state the retention; move the records system's destruction date.
+    Fix: state the retention (in years, or in months where the policy does); move
+    the records system's destruction date.
     """
-    default = ctx.settings.evidence_retention_years
+    settings = ctx.settings
+    default = in_months(settings)
+    minimum = settings.evidence_retention_minimum_months or default
     for control in ctx.catalog.controls.values():
-        years = (
-            control.evidence_retention_years
-            if control.evidence_retention_years is not None
-            else default
-        )
+        own = in_months(control)
+        months = own if own is not None else default
         reviews = ctx.catalog.reviews_of(control.id)
-        if years is None:
+        if months is None:
             if reviews:
                 yield Gap(
                     control.id,
@@ -153,16 +163,29 @@ def short_retention(ctx: Context) -> Iterator[Gap]:
                     control.loc("id"),
                 )
             continue
+        if own is not None and minimum is not None and own < minimum:
+            field = (
+                "evidence_retention_months"
+                if control.evidence_retention_months is not None
+                else "evidence_retention_years"
+            )
+            yield Gap(
+                control.id,
+                control.id,
+                f"{control.id} keeps evidence for {describe(own)}, less than the policy "
+                f"minimum of {describe(minimum)}",
+                control.loc(field),
+            )
         for review in reviews:
             if review.retain_until is None or review.completed is None:
                 continue
-            needed = _years_after(review.completed, years)
+            needed = _months_after(review.completed, months)
             if review.retain_until < needed:
                 yield Gap(
                     control.id,
                     review.id,
                     f"evidence of {review.id} is scheduled for destruction on {review.retain_until}, "
-                    f"before its {years}-year retention ends on {needed}",
+                    f"before its retention ({describe(months)}) ends on {needed}",
                     review.loc("retain_until"),
                 )
 

@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from generator.catalog.loader import read_file
-from generator.catalog.yamlsrc import YamlError, _may_nest_deeper_than, parse_yaml
+from generator.catalog.yamlsrc import _CONTROL, YamlError, _may_nest_deeper_than, parse_yaml
 from generator.diagnostics import Level
 from generator.model import FILE_KINDS
 from generator.model.positions import Mark
@@ -41,9 +41,9 @@ def test_parse_yaml_returns_data_or_raises_our_error_with_a_position(text: str) 
         assert document.marks.value(()).line >= 1
 
 
-scalars = st.one_of(
-    st.none(), st.booleans(), st.integers(), st.text(max_size=20), st.dates().map(str)
-)
+# text the parser accepts: control characters (escaped by safe_dump) are refused on purpose
+texts = st.text(max_size=20).filter(lambda s: not _CONTROL.search(s))
+scalars = st.one_of(st.none(), st.booleans(), st.integers(), texts, st.dates().map(str))
 documents = st.recursive(
     scalars,
     lambda children: (

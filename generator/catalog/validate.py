@@ -168,6 +168,9 @@ def _check_dates(catalog: Catalog, records: list[Record], out: _Collector) -> No
         order(exc, "granted", "expires", f"exception '{exc.id}'")
     for event in catalog.break_glass.values():
         order(event, "started", "ended", f"break-glass event '{event.id}'")
+    for system in catalog.systems.values():
+        for term in system.administrator_history:
+            order(term, "since", "until", f"administrator '{term.person}' of {system.id}")
     for control in catalog.controls.values():
         for entry in control.owners:
             order(entry, "since", "until", f"owner '{entry.person}' of {control.id}")

@@ -17,7 +17,7 @@ from .controls import (
     Population,
     Roles,
 )
-from .people import PeopleFile, Person, PersonKind
+from .people import PeopleFile, Person, PersonKind, Workforce
 from .registers import (
     BreakGlassEvent,
     BreakGlassLog,
@@ -44,7 +44,15 @@ from .reviews import (
     SignOff,
 )
 from .settings import Settings, Weakening
-from .systems import EXTRACT_COLUMNS, AccountType, Extract, ExtractKind, System, SystemsFile
+from .systems import (
+    EXTRACT_COLUMNS,
+    AccountType,
+    AdministratorTerm,
+    Extract,
+    ExtractKind,
+    System,
+    SystemsFile,
+)
 
 FILE_KINDS: dict[str, type[Record]] = {
     "settings": Settings,
@@ -64,6 +72,7 @@ __all__ = [
     "EXTRACT_COLUMNS",
     "FILE_KINDS",
     "AccountType",
+    "AdministratorTerm",
     "ApprovalRule",
     "ApproverRole",
     "Attachment",
@@ -108,4 +117,5 @@ __all__ = [
     "Waiver",
     "WaiversFile",
     "Weakening",
+    "Workforce",
 ]

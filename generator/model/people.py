@@ -18,6 +18,16 @@ class PersonKind(StrEnum):
     SERVICE = "service"
 
 
+class Workforce(StrEnum):
+    """How a person works for the company. Contractors are workforce and are reviewed with
+    employees; a provider's staff (external) using their own accounts hold third-party
+    accounts, a population of their own (POP-2)."""
+
+    EMPLOYEE = "employee"
+    CONTRACTOR = "contractor"
+    EXTERNAL = "external"
+
+
 class Person(Record):
     """A directory entry: a named person, or a team / mailbox / service."""
 
@@ -27,6 +37,11 @@ class Person(Record):
         default=PersonKind.PERSON,
         description="person, team, mailbox or service. A team or mailbox cannot own a "
         "control (OWN-1).",
+    )
+    workforce: Workforce = Field(
+        default=Workforce.EMPLOYEE,
+        description="employee, contractor (workforce, reviewed with employees) or external "
+        "(a provider's staff: their accounts are third-party accounts).",
     )
     email: str | None = Field(default=None, description="E-mail address.")
     title: str | None = Field(default=None, description="Job title.")

@@ -97,6 +97,10 @@ class BreakGlassEvent(Record):
     ticket: str | None = Field(default=None, description="Incident or change reference.")
     justification: str | None = Field(default=None, description="Why it was needed (BRK-1).")
     accepted_by: PersonRef | None = Field(default=None, description="Who accepted it (BRK-1).")
+    accepted_at: Timestamp | None = Field(
+        default=None,
+        description="When the use was accepted; after the use ended is a finding (BRK-1).",
+    )
     reviewed_by: PersonRef | None = Field(default=None, description="Post-event reviewer (BRK-1).")
     reviewed_at: Timestamp | None = Field(default=None, description="When reviewed (BRK-1).")
 

@@ -1,11 +1,12 @@
 """In-scope systems and the account extracts that say who has access to them."""
 
+from datetime import date
 from enum import StrEnum
 from typing import Literal
 
 from pydantic import Field
 
-from .base import Id, PersonRef, Record, RelPath, Sha256, Timestamp
+from .base import Day, Id, PersonRef, Record, RelPath, Sha256, Timestamp
 
 
 class AccountType(StrEnum):
@@ -79,6 +80,17 @@ class Extract(Record):
         return frozenset(self.scope) if self.scope else frozenset(AccountType)
 
 
+class AdministratorTerm(Record):
+    """Someone who administered a system for a while (SOD-2 judges the decision date)."""
+
+    person: PersonRef = Field(description="The administrator.")
+    since: Day = Field(description="First day in the role.")
+    until: Day | None = Field(default=None, description="Last day in the role; empty: still.")
+
+    def on(self, day: date) -> bool:
+        return self.since <= day and (self.until is None or day <= self.until)
+
+
 class System(Record):
     """A system whose access is controlled, with its owner and administrators."""
 
@@ -91,6 +103,18 @@ class System(Record):
         default_factory=list,
         description="People who administer the system; they may not review it (SOD-2).",
     )
+    administrator_history: list[AdministratorTerm] = Field(
+        default_factory=list,
+        description="Administrators with their dates in the role, e.g. one who left the role "
+        "in April still may not decide a review in March (SOD-2).",
+    )
+
+    def administrators_on(self, day: date) -> set[str]:
+        """Who administered the system on ``day``: the undated list, and the terms in force."""
+        return set(self.administrators) | {
+            t.person for t in self.administrator_history if t.on(day)
+        }
+
     account_types: list[AccountType] = Field(
         default_factory=list,
         description="Kinds of accounts the system has. Each non-employee kind needs a named "

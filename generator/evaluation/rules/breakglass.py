@@ -60,6 +60,14 @@ def unreviewed_break_glass(ctx: Context) -> Iterator[Gap]:
                 event.loc("id"),
             )
             continue
+        if event.accepted_at is not None and event.accepted_at > end:
+            yield Gap(
+                control,
+                event.id,
+                f"break-glass use {event.id} was accepted on {event.accepted_at:%Y-%m-%d %H:%M}, "
+                f"after the use ended ({end:%Y-%m-%d %H:%M}): acceptance came after the fact",
+                event.loc("accepted_at"),
+            )
         if event.reviewed_at is None:
             continue  # not reviewed yet, and not due yet
         days = (event.reviewed_at.date() - end.date()).days  # calendar days, like the policy

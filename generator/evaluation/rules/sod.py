@@ -63,10 +63,11 @@ def admin_reviewer(ctx: Context) -> Iterator[Gap]:
         system = ctx.catalog.systems.get(ctx.system_of(review) or "")
         if system is None:
             continue
-        admins = set(system.administrators)
         first: dict[str, int] = {}
         counts: dict[str, int] = {}
         for index, item in enumerate(review.items):
+            day = (item.decided_at.date() if item.decided_at else None) or review.completed
+            admins = system.administrators_on(day) if day else set(system.administrators)
             if item.decided_by in admins:
                 first.setdefault(item.decided_by, index)
                 counts[item.decided_by] = counts.get(item.decided_by, 0) + 1

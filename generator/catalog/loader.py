@@ -268,7 +268,7 @@ def read_file(path: Path, rel: str, display: str, cache: ParseCache | None = Non
     try:
         raw = _read_regular(path)
     except _Unreadable as exc:
-        report.add(Level.ERROR, exc.line, exc.line, exc.message)
+        report.add(Level.ERROR, exc.line, 1 if exc.line else 0, exc.message)
         return FileOutcome(None, report.items, None)
     except OSError as exc:
         report.add(Level.ERROR, 0, 0, f"cannot read the file: {exc.strerror}")

@@ -193,3 +193,25 @@ def test_pages_exist_per_control_rule_system_and_role_holder_only(site: Path) ->
     people = {p.stem for p in (site / "people").glob("*.html")} - {"index"}
     assert people < set(catalog.people)  # role holders only, never the whole directory
     assert re.search(r"\d+ of 24 controls have a valid named owner today", text(site, "index.html"))
+
+
+def test_each_review_lists_its_facts_as_separate_items_and_names_with_spaces(site: Path) -> None:
+    from generator.catalog.loader import load_catalog
+
+    catalog = load_catalog(EXAMPLE)
+    tree = page(site, "controls/ITGC-UAR-ERP.html")
+    reviews = [r for r in catalog.reviews.values() if r.control == "ITGC-UAR-ERP"]
+    assert reviews
+    for review in reviews:
+        items = tree.xpath(f"//h3[normalize-space()='{review.id}']/following-sibling::ul[1]/li")
+        texts = [" ".join(li.text_content().split()) for li in items]
+        starts = ["Period ", "Population ", "Evidence: ", "sha256 ", "Decisions: "]
+        assert [t.split(" ")[0] + " " for t in texts[:5]] == starts, texts
+        assert all(not re.search(r"\)- |\S- (Population|Evidence|Decisions)", t) for t in texts)
+        reviewers = next(li for li in items if li.text_content().startswith("Population"))
+        names = [catalog.people[p].name for p in review.reviewers]
+        assert reviewers.text_content().split("reviewers: ", 1)[1].strip() == ", ".join(names)
+    admins = page(site, "systems/erp.html").xpath(
+        "//tr[td[1][normalize-space()='Administrators']]/td[2]"
+    )
+    assert ", " in admins[0].text_content()

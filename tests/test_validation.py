@@ -430,3 +430,26 @@ def test_escaped_control_and_non_characters_in_a_title_are_refused(starter: Cata
             "(tabs and line breaks are fine)"
         ]
         starter.replace(CONTROL, f'title: "Quarterly review{escape}"', title)
+
+
+def test_items_of_a_review_over_several_systems_name_their_system(starter: CatalogDir) -> None:
+    starter.write(
+        "systems.yaml",
+        (starter.path / "systems.yaml").read_text()
+        + "  - id: crm\n    name: CRM\n    sox_in_scope: true\n    owner: j.okafor\n"
+        "    account_types: [employee]\n",
+    )
+    starter.replace("controls/UAR-APP-01.yaml", "    system: app\n", "    systems: [app, crm]\n")
+    starter.replace("reviews/UAR-APP-01-2026Q1.yaml", "  system: app\n", "  systems: [app, crm]\n")
+    starter.replace(
+        "reviews/UAR-APP-01-2026Q1.yaml", "  - account: skim\n", "  - account: skim\n    system: hr\n"
+    )
+    problems = starter.problems()
+    assert (
+        "reviews/UAR-APP-01-2026Q1.yaml:20:14: error: items[0].system: review "
+        "'UAR-APP-01-2026Q1' covers app, crm: say which system account 'mnovak' is in (system: …)"
+    ) in problems
+    assert (
+        "reviews/UAR-APP-01-2026Q1.yaml:26:13: error: items[1].system: system 'hr' is not one "
+        "the review covers (app, crm)"
+    ) in problems

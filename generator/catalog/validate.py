@@ -31,6 +31,7 @@ from ..model import (
     SodRuleset,
     SystemsFile,
     WaiversFile,
+    population_systems,
 )
 from ..model.base import Period, nested_fields, reference_fields
 from ..model.slugs import RESERVED, page_key, slug
@@ -130,6 +131,33 @@ def _check_references(
                 where = record.loc(name, index) if isinstance(value, list) else record.loc(name)
                 hint = did_you_mean(ref, known[kind])
                 out.error(where, f"unknown {kind} '{ref}'{hint}", name)
+
+
+def _check_item_systems(catalog: Catalog, out: _Collector) -> None:
+    """In a review over several systems every item names its system, one of the review's."""
+    for review in catalog.reviews.values():
+        control = catalog.controls.get(review.control)
+        population = control.population(review.population) if control else None
+        evidence = review.evidence
+        systems = (evidence.systems if evidence else []) or (
+            population_systems(population) if population else []
+        )
+        if len(systems) < 2:
+            continue
+        for index, item in enumerate(review.items):
+            if item.system is None:
+                out.error(
+                    item.loc("account"),
+                    f"review '{review.id}' covers {', '.join(systems)}: say which system "
+                    f"account '{item.account}' is in (system: …)",
+                    f"items[{index}].system",
+                )
+            elif item.system not in systems:
+                out.error(
+                    item.loc("system"),
+                    f"system '{item.system}' is not one the review covers ({', '.join(systems)})",
+                    f"items[{index}].system",
+                )
 
 
 def _check_retention(catalog: Catalog, out: _Collector) -> None:
@@ -351,6 +379,7 @@ def assemble(
         _check_references(catalog, every, out, salvaged)
     _check_dates(catalog, every, out)
     _check_retention(catalog, out)
+    _check_item_systems(catalog, out)
     _check_scoped_ids(catalog, out)
     _check_managers(catalog, out)
     _check_waivers(catalog, out)

@@ -104,28 +104,40 @@ class AccessIndex:
         rel = part.extract.file
         values = ", ".join(f"{strip_sql(c)} AS {c}" for c in _STRIPPED)
         tag = f"{_sql_str(system)} AS system, {_sql_str(rel)} AS file"
+        # an extract over several systems: only this system's rows are its state
+        mine = (
+            f" AND {norm_sql('row_system')} = {_sql_str(norm(system))}"
+            if part.extract.shared
+            else ""
+        )
         if self.extracts.duckdb_readable(rel):
             path = self.extracts.path(rel)
             assert path is not None
-            return f"SELECT {tag}, {values} FROM ({read_plain(path)})"
-        return f"SELECT {tag}, {values} FROM python_rows WHERE file = {_sql_str(rel)}"
+            source = (
+                f"SELECT *, system AS row_system FROM ({read_plain(path, part.extract.shared)})"
+            )
+        else:
+            source = f"SELECT *, system AS row_system FROM python_rows WHERE file = {_sql_str(rel)}"
+        return f"SELECT {tag}, {values} FROM ({source}) WHERE true{mine}"
 
     def _load(self) -> None:
         db = self.db
         db.execute(
-            "CREATE TABLE python_rows(file VARCHAR, account VARCHAR, person VARCHAR, "
-            "account_type VARCHAR, entitlement VARCHAR)"
+            "CREATE TABLE python_rows(file VARCHAR, system VARCHAR, account VARCHAR, "
+            "person VARCHAR, account_type VARCHAR, entitlement VARCHAR)"
         )
+        loaded: set[str] = set()
         for _, part in self.parts:
             rel = part.extract.file
             self.extracts.summary(rel)  # a malformed extract is an error, never empty
-            if not self.extracts.duckdb_readable(rel):
+            if rel not in loaded and not self.extracts.duckdb_readable(rel):
+                loaded.add(rel)
                 rows = [
-                    (rel, r.account, r.person, r.account_type, r.entitlement)
+                    (rel, r.system or None, r.account, r.person, r.account_type, r.entitlement)
                     for r in self.extracts.rows(rel)
                 ]
                 if rows:
-                    db.executemany("INSERT INTO python_rows VALUES (?, ?, ?, ?, ?)", rows)
+                    db.executemany("INSERT INTO python_rows VALUES (?, ?, ?, ?, ?, ?)", rows)
         db.execute("CREATE TABLE people(id VARCHAR, key VARCHAR)")
         people = [(p.id, norm(p.id)) for p in self.catalog.people.values()]
         if people:
@@ -182,15 +194,22 @@ class AccessIndex:
     def _check_counts(self) -> None:
         """Every state file gives exactly the rows the reference reader counts."""
         read = dict(self.db.execute("SELECT file, count(*) FROM raw_access GROUP BY 1").fetchall())
-        for _, part in self.parts:
+        for system, part in self.parts:
             rel = part.extract.file
             expected = self.extracts.summary(rel).rows
+            if part.extract.shared:  # raw_access holds only this system's rows: count them all
+                read[rel] = self._count_all(system, part)
             if read.get(rel, 0) != expected:
                 raise ExtractError(
                     Location(self.catalog.display_path(rel)),
                     f"read {read.get(rel, 0)} rows for the state of the system but the file "
                     f"has {expected}; re-export it as plain CSV (one row per line)",
                 )
+
+    def _count_all(self, system: str, part: StatePart) -> int:
+        branch = self._branch(system, part)
+        everything = branch[: branch.rindex(" WHERE true")]
+        return int(self.db.execute(f"SELECT count(*) FROM ({everything})").fetchone()[0])  # type: ignore[index]
 
     @cached_property
     def conflicts(self) -> list[HeldConflict]:

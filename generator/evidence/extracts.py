@@ -21,12 +21,22 @@ from pathlib import Path
 
 from ..diagnostics import Diagnostic, Level, Location, invisible_characters
 from ..errors import InputError
-from ..model import EXTRACT_COLUMNS, AccountType, Catalog, Extract, ExtractKind
+from ..model import (
+    EXTRACT_COLUMNS,
+    SYSTEM_COLUMN,
+    AccountType,
+    Catalog,
+    Extract,
+    ExtractKind,
+    population_systems,
+)
 from .extractscan import ExtractSummary, norm, summarise
 
 _TYPES = {t.value for t in AccountType}
 _TEXTS_KEPT = 8
 """Plain extracts kept as text for :meth:`ExtractStore.find` (findings cluster by file)."""
+_HEADERS = (EXTRACT_COLUMNS, (SYSTEM_COLUMN, *EXTRACT_COLUMNS))
+"""An extract of one system, or one over several systems (a system column first)."""
 _GLOB = frozenset("*?[]{}")
 """DuckDB reads a path with these as a pattern: such files go to the Python reader."""
 _SUSPICIOUS = re.compile(
@@ -55,6 +65,19 @@ class AccessRow:
     account_type: str
     entitlement: str
     line: int
+    system: str = ""
+    """The row's system, in an extract over several systems (else empty)."""
+
+    @property
+    def key(self) -> str:
+        """How summaries name the account: ``system/account`` in an extract over several
+        systems (the same account ID may exist in two of them), else the account."""
+        return account_key(self.system, self.account)
+
+
+def account_key(system: str | None, account: str) -> str:
+    """See :attr:`AccessRow.key`."""
+    return f"{system}/{account}" if system else account
 
 
 @dataclass(frozen=True)
@@ -65,6 +88,8 @@ class SystemExtract:
     file: str
     extracted_at: datetime | None
     record: Extract
+    shared: bool = False
+    """The file covers several systems: only its rows of ``system`` are about this one."""
 
     @property
     def kind(self) -> ExtractKind:
@@ -125,8 +150,8 @@ def _summary_of(rows: list[AccessRow]) -> ExtractSummary:
     by_type: dict[str, set[str]] = {}
     for row in rows:
         if row.person:
-            holders[row.account] = row.person
-        by_type.setdefault(row.account_type, set()).add(row.account)
+            holders[row.key] = row.person
+        by_type.setdefault(row.account_type, set()).add(row.key)
     return ExtractSummary(len(rows), holders, {t: frozenset(a) for t, a in by_type.items()})
 
 
@@ -167,6 +192,7 @@ class ExtractStore:
         self._summaries: dict[str, ExtractSummary] = {}
         self._rows: dict[str, list[AccessRow]] = {}
         self._texts: OrderedDict[str, str] = OrderedDict()
+        self._shared: dict[str, bool] = {}
 
     def path(self, rel: str) -> Path | None:
         """The file on disk, or None when missing or outside the catalog."""
@@ -211,7 +237,7 @@ class ExtractStore:
         plain = {rel: path for rel, path in paths.items() if self.duckdb_readable(rel)}
         for rel, path in plain.items():
             self._check_header(rel, path)
-        found = summarise(plain)
+        found = summarise(plain, shared={rel for rel in plain if self.has_system_column(rel)})
         for rel in rels:
             summary = found.get(rel)
             if summary is None or not set(summary.by_type) <= _TYPES:
@@ -226,10 +252,21 @@ class ExtractStore:
             return False
         return self._hash(rel, target).plain
 
+    def has_system_column(self, rel: str) -> bool:
+        """Whether the extract starts with a system column (one file over several systems)."""
+        if rel not in self._shared:
+            target = self.path(rel)
+            first = ""
+            if target is not None:
+                with target.open(encoding="utf-8-sig", errors="replace", newline="") as handle:
+                    first = handle.readline()
+            self._shared[rel] = first.split(",", 1)[0].strip() == SYSTEM_COLUMN
+        return self._shared[rel]
+
     def _check_header(self, rel: str, target: Path) -> None:
         with target.open(encoding="utf-8-sig", errors="replace", newline="") as handle:
             header = next(csv.reader(handle), None)
-        if header is None or tuple(h.strip() for h in header) != EXTRACT_COLUMNS:
+        if header is None or tuple(h.strip() for h in header) not in _HEADERS:
             self.rows(rel)  # raises the header error
 
     def find(
@@ -239,10 +276,12 @@ class ExtractStore:
         account: str | None = None,
         person: str | None = None,
         entitlement: str | None = None,
+        system: str | None = None,
         first: bool = False,
     ) -> list[AccessRow]:
-        """Rows of an extract with the given (stripped) values, in file order (only the
-        first with ``first``). A plain extract is searched as text instead of parsed."""
+        """Rows of an extract with the given values (compared as :func:`norm` does), in file
+        order (only the first with ``first``); ``system`` picks the rows of one system in an
+        extract over several. A plain extract is searched as text instead of parsed."""
         wanted = {
             k: v
             for k, v in (("account", account), ("person", person), ("entitlement", entitlement))
@@ -250,7 +289,14 @@ class ExtractStore:
         }
         needle = next((v.strip() for v in wanted.values() if v.strip()), None)
         target = self.path(rel)
-        if needle is not None and target is not None and self.duckdb_readable(rel):
+        if system is not None and self.has_system_column(rel):
+            wanted["system"] = system
+        elif (
+            needle is not None
+            and target is not None
+            and self.duckdb_readable(rel)
+            and not self.has_system_column(rel)
+        ):
             self.summary(rel)  # a malformed extract is an error, never an empty search
             found = _search(self._text(rel, target), needle, wanted, first)
             if found:
@@ -281,11 +327,13 @@ class ExtractStore:
             with target.open(encoding="utf-8-sig", newline="") as handle:
                 reader = csv.reader(handle)
                 header = next(reader, None)
-                if header is None or tuple(h.strip() for h in header) != EXTRACT_COLUMNS:
+                columns = tuple(h.strip() for h in header or [])
+                if columns not in _HEADERS:
                     raise ExtractError(
                         Location(shown, 1, 1),
-                        f"extract header must be '{','.join(EXTRACT_COLUMNS)}' "
-                        f"(got {','.join(header or [])!r})",
+                        f"extract header must be '{','.join(EXTRACT_COLUMNS)}' (or, over "
+                        f"several systems, '{SYSTEM_COLUMN},{','.join(EXTRACT_COLUMNS)}'; "
+                        f"got {','.join(header or [])!r})",
                     )
                 out: list[AccessRow] = []
                 line = reader.line_num + 1
@@ -294,19 +342,20 @@ class ExtractStore:
                     if not values:
                         line = after
                         continue
-                    if len(values) != len(EXTRACT_COLUMNS):
+                    if len(values) != len(columns):
                         raise ExtractError(
                             Location(shown, line, 1),
-                            f"expected {len(EXTRACT_COLUMNS)} fields, got {len(values)}",
+                            f"expected {len(columns)} fields, got {len(values)}",
                         )
-                    for column, value in zip(EXTRACT_COLUMNS, values, strict=True):
+                    for column, value in zip(columns, values, strict=True):
                         if hidden := invisible_characters(value):
                             raise ExtractError(
                                 Location(shown, line, 1),
                                 f"{column} {value.strip()!a} holds {', '.join(hidden)}: an ID "
                                 "must be plain text (retype it)",
                             )
-                    account, person, account_type, entitlement = (v.strip() for v in values)
+                    system = values[0].strip() if len(columns) > len(EXTRACT_COLUMNS) else ""
+                    account, person, account_type, entitlement = (v.strip() for v in values[-4:])
                     if norm(account_type) in _TYPES:
                         account_type = norm(account_type)
                     if account_type not in _TYPES:
@@ -315,7 +364,7 @@ class ExtractStore:
                             f"unknown account_type {account_type!r} "
                             f"(one of: {', '.join(sorted(_TYPES))})",
                         )
-                    out.append(AccessRow(account, person, account_type, entitlement, line))
+                    out.append(AccessRow(account, person, account_type, entitlement, line, system))
                     line = after
                 return out
         except UnicodeDecodeError:
@@ -327,24 +376,34 @@ class ExtractStore:
     def by_system(self) -> dict[str, list[SystemExtract]]:
         """Every extract the catalog names, per system, oldest first (deduplicated by file)."""
         found: dict[str, dict[str, SystemExtract]] = {}
+
+        def add(systems: list[str], extract: Extract, replace: bool) -> None:
+            if not extract.file:
+                return
+            shared = self.has_system_column(extract.file)
+            for system in systems:
+                listed = SystemExtract(system, extract.file, extract.extracted_at, extract, shared)
+                files = found.setdefault(system, {})
+                if replace or extract.file not in files:
+                    files[extract.file] = listed
+
         for system in self.catalog.systems.values():
             for extract in system.extracts:
-                if extract.file:
-                    found.setdefault(system.id, {})[extract.file] = SystemExtract(
-                        system.id, extract.file, extract.extracted_at, extract
-                    )
+                add(extract.systems or [system.id], extract, replace=True)
         for review in self.catalog.reviews.values():
             evidence = review.evidence
+            if evidence is None:
+                continue
             control = self.catalog.controls.get(review.control)
             population = control.population(review.population) if control else None
-            system = (evidence.system if evidence else None) or (
-                population.system if population else None
+            systems = evidence.systems or (
+                [evidence.system]
+                if evidence.system
+                else population_systems(population)
+                if population
+                else []
             )
-            if evidence and evidence.file and system:
-                found.setdefault(system, {}).setdefault(
-                    evidence.file,
-                    SystemExtract(system, evidence.file, evidence.extracted_at, evidence),
-                )
+            add(systems, evidence, replace=False)
         return {
             system: sorted(files.values(), key=lambda e: (e.extracted_at or datetime.min, e.file))
             for system, files in sorted(found.items())

@@ -17,9 +17,12 @@ from pathlib import Path
 
 import duckdb
 
-from ..model import EXTRACT_COLUMNS
+from ..model import EXTRACT_COLUMNS, SYSTEM_COLUMN
 
 _COLUMNS = "{" + ", ".join(f"'{c}': 'VARCHAR'" for c in EXTRACT_COLUMNS) + "}"
+_SHARED_COLUMNS = (
+    "{" + ", ".join(f"'{c}': 'VARCHAR'" for c in (SYSTEM_COLUMN, *EXTRACT_COLUMNS)) + "}"
+)
 _LINE_LIMIT = 131072
 """Python's ``csv`` refuses longer fields; longer lines go to the Python reader."""
 _ASCII_SPACE = "' \t\n\r\x0b\x0c\x1c\x1d\x1e\x1f'"
@@ -76,29 +79,36 @@ def strip_sql(column: str) -> str:
     )
 
 
-def read_plain(path: Path) -> str:
+def read_plain(path: Path, shared: bool = False) -> str:
     """SQL reading one plain extract as Python's ``csv`` does (one file per ``read_csv``:
     a multi-file read takes the first file's dialect, and a CRLF file after an LF one
-    would silently give no rows)."""
+    would silently give no rows). Every extract reads with a ``system`` column (NULL but
+    in a ``shared`` extract, one over several systems, whose first column it is)."""
     quoted = "'" + str(path).replace("'", "''") + "'"
+    columns, system = (_SHARED_COLUMNS, "") if shared else (_COLUMNS, "NULL::VARCHAR AS system, ")
     return (
-        f"SELECT * FROM read_csv({quoted}, header = true, columns = {_COLUMNS}, "
+        f"SELECT {system}* FROM read_csv({quoted}, header = true, columns = {columns}, "
         f"filename = true, auto_detect = false, delim = ',', quote = '', escape = '', "
         f"max_line_size = {_LINE_LIMIT})"
     )
 
 
-def _query(paths: Iterable[Path]) -> str:
-    """Group the raw rows first (cheap), then strip the far fewer distinct values."""
-    files = " UNION ALL ".join(read_plain(p) for p in paths)
+def _query(paths: Iterable[tuple[Path, bool]]) -> str:
+    """Group the raw rows first (cheap), then strip the far fewer distinct values. In a
+    shared extract an account is named ``system/account`` (see ``AccessRow.key``)."""
+    files = " UNION ALL ".join(read_plain(p, shared) for p, shared in paths)
+    account = (
+        f"CASE WHEN system IS NULL THEN {strip_sql('account')} "
+        f"ELSE {strip_sql('system')} || '/' || {strip_sql('account')} END"
+    )
     return f"""
         WITH raw AS (
-            SELECT filename, account_type, account, person, count(*) AS n
+            SELECT filename, system, account_type, account, person, count(*) AS n
             FROM ({files})
             GROUP BY ALL
         ), stripped AS (
             SELECT filename, {strip_sql("account_type")} AS account_type,
-                   {strip_sql("account")} AS account, {strip_sql("person")} AS person, n
+                   {account} AS account, {strip_sql("person")} AS person, n
             FROM raw
         )
         SELECT filename, account_type, account,
@@ -107,21 +117,23 @@ def _query(paths: Iterable[Path]) -> str:
     """
 
 
-def summarise(files: dict[str, Path]) -> dict[str, ExtractSummary | None]:
-    """Summaries of plain extracts (catalog path -> file); ``None`` for a file that the
-    exact Python reader must read instead."""
+def summarise(
+    files: dict[str, Path], shared: set[str] | frozenset[str] = frozenset()
+) -> dict[str, ExtractSummary | None]:
+    """Summaries of plain extracts (catalog path -> file; ``shared``: those with a system
+    column); ``None`` for a file that the exact Python reader must read instead."""
     if not files:
         return {}
     db = duckdb.connect()
     try:
         try:
-            rows = db.execute(_query(files.values())).fetchall()
+            rows = db.execute(_query((p, rel in shared) for rel, p in files.items())).fetchall()
         except duckdb.Error:
             if len(files) == 1:
                 return dict.fromkeys(files)
             out: dict[str, ExtractSummary | None] = {}
             for rel, path in files.items():  # find the file(s) DuckDB cannot read
-                out.update(summarise({rel: path}))
+                out.update(summarise({rel: path}, shared))
             return out
     finally:
         db.close()

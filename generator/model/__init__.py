@@ -16,6 +16,7 @@ from .controls import (
     Ownership,
     Population,
     Roles,
+    population_systems,
 )
 from .people import PeopleFile, Person, PersonKind, Workforce
 from .registers import (
@@ -46,6 +47,7 @@ from .reviews import (
 from .settings import Settings, Weakening
 from .systems import (
     EXTRACT_COLUMNS,
+    SYSTEM_COLUMN,
     AccountType,
     AdministratorTerm,
     Extract,
@@ -71,6 +73,7 @@ FILE_KINDS: dict[str, type[Record]] = {
 __all__ = [
     "EXTRACT_COLUMNS",
     "FILE_KINDS",
+    "SYSTEM_COLUMN",
     "AccountType",
     "AdministratorTerm",
     "ApprovalRule",
@@ -118,4 +121,5 @@ __all__ = [
     "WaiversFile",
     "Weakening",
     "Workforce",
+    "population_systems",
 ]

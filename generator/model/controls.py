@@ -77,6 +77,11 @@ class Population(Record):
     id: Id = Field(description="ID, unique within the control, used by reviews.")
     name: str = Field(description="What the population is, e.g. 'ERP privileged accounts'.")
     system: SystemRef | None = Field(default=None, description="The system reviewed (POP-1).")
+    systems: list[SystemRef] = Field(
+        default_factory=list,
+        description="For a population over several systems (one review, one ID): every "
+        "system it covers; review items then name their system.",
+    )
     account_types: list[AccountType] = Field(
         description="Kinds of accounts in the population; non-employee kinds must be named "
         "explicitly (POP-2)."
@@ -85,6 +90,12 @@ class Population(Record):
         default=None,
         description="How the accounts are selected from the extract (report, filter).",
     )
+
+
+def population_systems(population: Population) -> list[str]:
+    """Every system a population covers: its ``system`` and its ``systems``, in order."""
+    found = ([population.system] if population.system else []) + population.systems
+    return list(dict.fromkeys(found))
 
 
 class ApproverRole(StrEnum):

@@ -42,6 +42,11 @@ class ReviewItem(Record):
     """One decision on one account (or one entitlement of it)."""
 
     account: str = Field(description="Account ID as in the extract.")
+    system: SystemRef | None = Field(
+        default=None,
+        description="The account's system, for a review over several systems (default: the "
+        "population's system).",
+    )
     entitlement: str | None = Field(
         default=None, description="The entitlement decided on; empty means the whole account."
     )

@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from .base import Day, Id, PersonRef, Record, RelPath, Sha256, Timestamp
+from .base import Day, Id, PersonRef, Record, RelPath, Sha256, SystemRef, Timestamp
 
 
 class AccountType(StrEnum):
@@ -43,6 +43,8 @@ class ExtractKind(StrEnum):
 
 
 EXTRACT_COLUMNS = ("account", "person", "account_type", "entitlement")
+SYSTEM_COLUMN = "system"
+"""First column of an extract that spans several systems: ``system,account,person,…``."""
 """Required header of an account extract CSV: one row per account and entitlement."""
 
 
@@ -72,6 +74,14 @@ class Extract(Record):
         description="The account types the extract covers, e.g. [break-glass] for a PAM "
         "vault export; empty: the whole system. The state of a system is the newest "
         "accounts extract of each account type, taken together.",
+    )
+
+    systems: list[SystemRef] = Field(
+        default_factory=list,
+        description="The systems the extract covers, for one report over several (e.g. an IGA "
+        "privileged-entitlement report); its CSV then starts with a system column "
+        "(system,account,person,account_type,entitlement). Default: the system it is listed "
+        "under, or the review's.",
     )
 
     @property

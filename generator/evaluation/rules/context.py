@@ -8,9 +8,19 @@ from datetime import UTC, date, datetime, time, timedelta
 from functools import cached_property
 
 from ...evidence.access import AccessIndex
-from ...evidence.extracts import ExtractStore, ExtractSummary, StatePart
+from ...evidence.extracts import ExtractStore, ExtractSummary, StatePart, account_key
 from ...evidence.extractscan import norm
-from ...model import AccountType, Catalog, Control, Period, Population, Review, Settings
+from ...model import (
+    AccountType,
+    Catalog,
+    Control,
+    Period,
+    Population,
+    Review,
+    ReviewItem,
+    Settings,
+    population_systems,
+)
 
 
 def end_of(day: date) -> datetime:
@@ -74,12 +84,31 @@ class Context:
     def population_of(self, review: Review) -> Population | None:
         return self.catalog.controls[review.control].population(review.population)
 
-    def system_of(self, review: Review) -> str | None:
-        population = self.population_of(review)
+    def systems_of(self, review: Review) -> list[str]:
+        """The systems a review covers: its evidence's, else its population's."""
         evidence = review.evidence
-        return (evidence.system if evidence else None) or (
-            population.system if population else None
-        )
+        if evidence is not None and evidence.systems:
+            return list(evidence.systems)
+        if evidence is not None and evidence.system:
+            return [evidence.system]
+        population = self.population_of(review)
+        return population_systems(population) if population else []
+
+    def system_of(self, review: Review) -> str | None:
+        """The review's system when it covers exactly one (else None: ask per item)."""
+        systems = self.systems_of(review)
+        return systems[0] if len(systems) == 1 else None
+
+    def item_system(self, review: Review, item: ReviewItem) -> str | None:
+        """The system of a review item: its own, else the review's only system."""
+        return item.system or self.system_of(review)
+
+    def item_key(self, review: Review, item: ReviewItem) -> str:
+        """How the review's extract names the item's account (``system/account`` in an
+        extract over several systems, see :attr:`AccessRow.key`), as :func:`norm` makes it."""
+        evidence = review.evidence
+        shared = bool(evidence and evidence.file and self.extracts.has_system_column(evidence.file))
+        return norm(account_key(self.item_system(review, item) if shared else None, item.account))
 
     def review_extract(self, review: Review) -> ExtractSummary | None:
         """The summary of the review's population extract, or None when not readable."""
@@ -114,7 +143,10 @@ class Context:
         covering: dict[tuple[str, AccountType], list[Control]] = {}
         for control in self.catalog.controls.values():
             kinds = {
-                (p.system, t) for p in control.populations if p.system for t in p.account_types
+                (s, t)
+                for p in control.populations
+                for s in population_systems(p)
+                for t in p.account_types
             }
             for key in kinds:
                 covering.setdefault(key, []).append(control)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from ...evidence.extractscan import norm
-from ...model import AccountType, Severity
+from ...model import AccountType, Severity, population_systems
 from ..findings import Gap
 from .base import rule
 from .context import Context
@@ -39,7 +39,7 @@ def undefined_review(ctx: Context) -> Iterator[Gap]:
                 control.loc("populations") if control.populations else control.loc("id"),
             )
         for population in control.populations:
-            if population.system is None:
+            if not population_systems(population):
                 yield Gap(
                     control.id,
                     population.id,
@@ -81,7 +81,7 @@ def uncovered_account_types(ctx: Context) -> Iterator[Gap]:
         reviewing = sorted(
             c.id
             for c in ctx.catalog.controls.values()
-            if any(p.system == system.id for p in c.populations)
+            if any(system.id in population_systems(p) for p in c.populations)
         )  # the finding belongs to the control that already reviews this system, if any
         for kind in sorted(kinds - {AccountType.EMPLOYEE}, key=list(AccountType).index):
             if not ctx.controls_covering(system.id, kind):
@@ -132,8 +132,9 @@ def incomplete_population(ctx: Context) -> Iterator[Gap]:
             continue
         kinds = {str(t) for t in population.account_types}
         # accounts and entitlements compare as norm() makes them: case and spaces do not count
-        whole = {norm(i.account) for i in review.items if i.entitlement is None}
-        pairs = {(norm(i.account), norm(i.entitlement)) for i in review.items}
+        # in an extract over several systems an account is "system/account" (item_key)
+        whole = {ctx.item_key(review, i) for i in review.items if i.entitlement is None}
+        pairs = {(ctx.item_key(review, i), norm(i.entitlement)) for i in review.items}
         in_scope = {
             a
             for a in set().union(*(extract.by_type.get(k, ()) for k in kinds))
@@ -141,8 +142,12 @@ def incomplete_population(ctx: Context) -> Iterator[Gap]:
         }
         decided = {a for a, _e in pairs}
         unreviewed = {a for a in in_scope if norm(a) not in decided}
+        shared = ctx.extracts.has_system_column(evidence.file)
         for account in in_scope - unreviewed:  # decided entitlement by entitlement
-            rows = ctx.extracts.find(evidence.file, account=account)
+            system, _, plain = account.rpartition("/") if shared else ("", "", account)
+            rows = ctx.extracts.find(
+                evidence.file, account=plain, system=system if shared else None
+            )
             if any(
                 r.account_type in kinds and (norm(account), norm(r.entitlement)) not in pairs
                 for r in rows

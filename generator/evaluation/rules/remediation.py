@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import date, timedelta
 
-from ...evidence.extracts import AccessRow
+from ...evidence.extracts import AccessRow, account_key
 from ...model import AccountType, Decision, Review, ReviewItem, Severity
 from ..findings import Gap, NotAssessed
 from .base import rule
@@ -32,7 +32,6 @@ def unremediated_revoke(ctx: Context) -> Iterator[Gap | NotAssessed]:
     """
     sla = timedelta(days=ctx.settings.remediation_sla_days)
     for review in ctx.catalog.reviews.values():
-        system = ctx.system_of(review)
         for item in review.items:
             if item.decision != Decision.REVOKE or item.decided_at is None:
                 continue
@@ -60,15 +59,19 @@ def unremediated_revoke(ctx: Context) -> Iterator[Gap | NotAssessed]:
                 continue
             if done is None:
                 continue  # the SLA has not ended and nothing is claimed yet
-            yield from _verify_removal(ctx, review, item, system, done)
+            yield from _verify_removal(ctx, review, item, ctx.item_system(review, item), done)
 
 
-def _account_types(ctx: Context, review: Review, account: str) -> list[AccountType]:
-    """The account types of ``account`` in the review's extract (else the population's)."""
+def _account_types(ctx: Context, review: Review, item: ReviewItem) -> list[AccountType]:
+    """The account types of the item's account in the review's extract (else the
+    population's)."""
     evidence = review.evidence
     found: set[AccountType] = set()
     if evidence and evidence.file and ctx.extracts.check(evidence.file).exists:
-        for row in ctx.extracts.find(evidence.file, account=account):
+        rows = ctx.extracts.find(
+            evidence.file, account=item.account, system=ctx.item_system(review, item)
+        )
+        for row in rows:
             found.add(AccountType(row.account_type))
     if not found:
         population = ctx.population_of(review)
@@ -85,7 +88,7 @@ def _verify_removal(
     what = f"'{item.account}'" + (f" ({item.entitlement})" if item.entitlement else "")
     if system is None:
         return
-    for account_type in _account_types(ctx, review, item.account):
+    for account_type in _account_types(ctx, review, item):
         extract = ctx.extracts.next_accounts(system, account_type, end_of(done), end_of(ctx.as_of))
         if extract is None or not ctx.extracts.check(extract.file).exists:
             yield NotAssessed(
@@ -94,7 +97,7 @@ def _verify_removal(
                 f"{system} covering {account_type} accounts was taken after the removal on {done}.",
             )
             continue
-        still = _still_held(ctx, extract.file, item.account, item.entitlement)
+        still = _still_held(ctx, extract.file, system, item.account, item.entitlement)
         if still:
             yield Gap(
                 review.control,
@@ -106,11 +109,16 @@ def _verify_removal(
             return
 
 
-def _still_held(ctx: Context, rel: str, account: str, entitlement: str | None) -> list[AccessRow]:
+def _still_held(
+    ctx: Context, rel: str, system: str, account: str, entitlement: str | None
+) -> list[AccessRow]:
     """The first row of ``rel`` that still grants the revoked access (none: removed)."""
-    if not ctx.extracts.summary(rel).has(account):
+    shared = ctx.extracts.has_system_column(rel)
+    if not ctx.extracts.summary(rel).has(account_key(system if shared else None, account)):
         return []
-    return ctx.extracts.find(rel, account=account, entitlement=entitlement, first=True)
+    return ctx.extracts.find(
+        rel, account=account, entitlement=entitlement, system=system if shared else None, first=True
+    )
 
 
 RULES = (unremediated_revoke,)

@@ -7,8 +7,7 @@ from itertools import pairwise
 from statistics import median
 
 from ...diagnostics import Location
-from ...evidence.extractscan import norm
-from ...model import AccountType, ApproverRole, Decision, Review, Severity
+from ...model import AccountType, ApproverRole, Decision, Review, ReviewItem, Severity
 from ..findings import Gap, NotAssessed
 from ..validity import ExceptionStatus, exception_status, exceptions_for
 from .base import rule
@@ -34,7 +33,7 @@ def self_review(ctx: Context) -> Iterator[Gap]:
     for review in ctx.catalog.reviews.values():
         holders = ctx.accounts_people(review)
         for item in review.items:
-            if item.decided_by and holders.get(norm(item.account)) == item.decided_by:
+            if item.decided_by and holders.get(ctx.item_key(review, item)) == item.decided_by:
                 yield Gap(
                     review.control,
                     f"{review.id}:{item.account}",
@@ -60,22 +59,25 @@ def admin_reviewer(ctx: Context) -> Iterator[Gap]:
     access to the system decide.
     """
     for review in ctx.catalog.reviews.values():
-        system = ctx.catalog.systems.get(ctx.system_of(review) or "")
-        if system is None:
-            continue
-        first: dict[str, int] = {}
-        counts: dict[str, int] = {}
+        first: dict[tuple[str, str], int] = {}
+        counts: dict[tuple[str, str], int] = {}
         for index, item in enumerate(review.items):
+            system = ctx.catalog.systems.get(ctx.item_system(review, item) or "")
+            if system is None or item.decided_by is None:
+                continue
             day = (item.decided_at.date() if item.decided_at else None) or review.completed
             admins = system.administrators_on(day) if day else set(system.administrators)
             if item.decided_by in admins:
-                first.setdefault(item.decided_by, index)
-                counts[item.decided_by] = counts.get(item.decided_by, 0) + 1
-        for person, index in sorted(first.items()):
+                key = (item.decided_by, system.id)
+                first.setdefault(key, index)
+                counts[key] = counts.get(key, 0) + 1
+        for (person, system_id), index in sorted(first.items()):
+            name = ctx.catalog.systems[system_id].name
             yield Gap(
                 review.control,
                 f"{review.id}:{person}",
-                f"'{person}' administers {system.name} and decided {counts[person]} item(s) of its review {review.id}",
+                f"'{person}' administers {name} and decided {counts[person, system_id]} "
+                f"item(s) of its review {review.id}",
                 review.items[index].loc("decided_by"),
             )
 
@@ -169,8 +171,8 @@ def unexcepted_conflict(ctx: Context) -> Iterator[Gap]:
         )
 
 
-def authorised_deciders(ctx: Context, review: Review, account: str) -> set[str] | None:
-    """Who the approval rule allows to decide on an account (None: rule unknown)."""
+def authorised_deciders(ctx: Context, review: Review, item: ReviewItem) -> set[str] | None:
+    """Who the approval rule allows to decide on an item's account (None: rule unknown)."""
     control = ctx.catalog.controls[review.control]
     approval = control.approval
     if approval is None:
@@ -178,14 +180,16 @@ def authorised_deciders(ctx: Context, review: Review, account: str) -> set[str] 
     roles = control.roles
     match approval.approver:
         case ApproverRole.MANAGER:
-            holder = ctx.catalog.people.get(ctx.accounts_people(review).get(norm(account), ""))
+            holder = ctx.catalog.people.get(
+                ctx.accounts_people(review).get(ctx.item_key(review, item), "")
+            )
             if holder is not None and holder.manager:
                 return {holder.manager}
             return {roles.application_owner} if roles.application_owner else set()
         case ApproverRole.APPLICATION_OWNER:
             return {roles.application_owner} if roles.application_owner else set()
         case ApproverRole.SYSTEM_OWNER:
-            system = ctx.catalog.systems.get(ctx.system_of(review) or "")
+            system = ctx.catalog.systems.get(ctx.item_system(review, item) or "")
             return {system.owner} if system and system.owner else set()
         case ApproverRole.CONTROL_OWNER:
             return {o.person for o in control.owners}
@@ -215,7 +219,7 @@ def unauthorised_reviewer(ctx: Context) -> Iterator[Gap]:
         for index, item in enumerate(review.items):
             if item.decided_by is None:
                 continue
-            allowed = authorised_deciders(ctx, review, item.account)
+            allowed = authorised_deciders(ctx, review, item)
             if allowed is not None and item.decided_by not in allowed:
                 wrong.setdefault(item.decided_by, []).append(index)
         control = ctx.catalog.controls[review.control]

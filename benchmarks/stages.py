@@ -8,7 +8,7 @@ from pathlib import Path
 from generator.catalog.loader import load_catalog
 from generator.catalog.parsecache import ParseCache
 from generator.evaluation.evaluate import INTERNAL_ERROR, evaluate
-from generator.evaluation.rules import Context
+from generator.evaluation.rules import RULES, Context
 from generator.publish.build import build
 from generator.publish.narratives import default_jobs, render_narratives
 from generator.render.narrative import build_narratives, catalog_rel
@@ -44,12 +44,12 @@ def evaluate_catalog(folder: Path, work: Path, report: Report) -> CatalogViews:
         lambda: load_catalog(folder, cache=ParseCache(cache_dir)),
     )
     report.add(loading)
-    evaluation, evaluating = measure("evaluate (29 rules)", lambda: evaluate(catalog))
+    evaluation, evaluating = measure(f"evaluate ({len(RULES)} rules)", lambda: evaluate(catalog))
     report.add(evaluating)
     internal = [f for f in evaluation.findings if f.rule == INTERNAL_ERROR]
     ctx = evaluation.context
     assert ctx is not None
-    current = [e for s in catalog.systems if (e := ctx.current_extract(s))]
+    state = {part.extract.file for parts in ctx.states.values() for part in parts}
     report.facts.update(
         {
             "controls": len(catalog.controls),
@@ -58,7 +58,7 @@ def evaluate_catalog(folder: Path, work: Path, report: Report) -> CatalogViews:
             "reviews": len(catalog.reviews),
             "review items": sum(len(r.items) for r in catalog.reviews.values()),
             "extract files": sum(len(e) for e in ctx.extracts.by_system.values()),
-            "current entitlement rows": sum(ctx.extracts.check(e.file).rows or 0 for e in current),
+            "current entitlement rows": sum(ctx.extracts.check(f).rows or 0 for f in state),
             "findings (open / waived)": f"{len(evaluation.open)} / {len(evaluation.waived)}",
             "ERR-1 findings": len(internal),
         }
@@ -204,7 +204,7 @@ def sod(views: CatalogViews, report: Report) -> None:
     ctx = Context(views.catalog, views.as_of)
     conflicts, ours = measure("SoD conflicts (ours, fresh context)", lambda: ctx.access.conflicts)
     report.add(replace_note(ours, f"{len(conflicts)} conflicts"))
-    files = {e.system: ctx.extracts.path(e.file) for e in ctx.access.current}
+    files = {system: ctx.extracts.path(part.extract.file) for system, part in ctx.access.parts}
     rows, bare = measure(
         "SoD conflicts (DuckDB SQL alone)",
         lambda: sod_sql(views.catalog, {s: p for s, p in files.items() if p}),

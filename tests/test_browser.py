@@ -35,12 +35,23 @@ CHROMIUM_ARGS = [
 ]
 
 
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: object) -> None:  # one line per file is noise
+        pass
+
+
 @pytest.fixture(scope="module")
-def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The example site, built once for the module."""
+    out = tmp_path_factory.mktemp("browser") / "site"
+    build(EXAMPLE, out, pdfs=False)
+    return out
+
+
+@pytest.fixture(scope="module")
+def served(site: Path) -> Iterator[str]:
     """The example site, served on loopback by a throwaway HTTP server."""
-    site = tmp_path_factory.mktemp("browser") / "site"
-    build(EXAMPLE, site, pdfs=False)
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(site))
+    handler = functools.partial(_QuietHandler, directory=str(site))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -106,3 +117,72 @@ def test_findings_filters_work(served: str, browser) -> None:  # type: ignore[no
     visible = [r for r in rows.all() if r.is_visible()]
     assert len(visible) == 3
     assert page.locator(".cb-count").inner_text() == "3 shown"
+
+
+REGISTERS = ["findings/index.html", "exceptions.html", "nhi.html", "break-glass.html", "sod.html"]
+
+# Every table of the page: each header cell's right edge, the window's and the content's
+# right edges, and whether the table (or the theme's scrolling wrapper) scrolls sideways.
+MEASURE_TABLES = """() => {
+  const content = document.querySelector('.md-content__inner').getBoundingClientRect();
+  return [...document.querySelectorAll('.md-content table')].map(t => {
+    const wrap = t.closest('.md-typeset__scrollwrap');
+    return {
+      headers: [...t.querySelectorAll('thead th')].map(th => [th.textContent.trim(), th.getBoundingClientRect().right]),
+      window: window.innerWidth,
+      content: content.right,
+      scrolls: t.scrollWidth > t.clientWidth + 1 || (wrap !== null && wrap.scrollWidth > wrap.clientWidth + 1),
+    };
+  });
+}"""
+
+
+@pytest.mark.parametrize("rel", REGISTERS)
+def test_register_tables_show_every_column_at_1400px(served: str, browser, rel: str) -> None:  # type: ignore[no-untyped-def]
+    page = browser.new_page(viewport={"width": 1400, "height": 900})
+    page.goto(f"{served}/{rel}")
+    expect(page.locator(".md-sidebar--primary")).to_be_hidden()
+    tables = page.evaluate(MEASURE_TABLES)
+    assert tables, f"{rel} has no table"
+    for table in tables:
+        assert table["headers"]
+        for name, right in table["headers"]:
+            assert right <= min(table["window"], table["content"]) + 0.5, (rel, name, table)
+        assert not table["scrolls"], (rel, table)
+    # identifiers never wrap: each is laid out on one line
+    wrapped = page.evaluate(
+        """() => [...document.querySelectorAll('.md-content .cb-nowrap')]
+             .filter(e => e.getClientRects().length > 1 || (e.tagName === 'TD' &&
+                     [...e.querySelectorAll('a')].some(a => a.getClientRects().length > 1)))
+             .map(e => e.textContent)"""
+    )
+    assert wrapped == []
+    # a shortened path keeps its whole value in the title and in the text (copy)
+    paths = page.locator(".cb-path")
+    for i in range(paths.count()):
+        path = paths.nth(i)
+        assert path.get_attribute("title") == path.text_content().strip()
+    page.close()
+
+
+def test_findings_ids_stay_on_one_line_and_paths_are_shortened(served: str, browser) -> None:  # type: ignore[no-untyped-def]
+    page = browser.new_page(viewport={"width": 1400, "height": 900})
+    page.goto(f"{served}/findings/index.html")
+    rule = page.locator("#cb-findings tbody tr td:nth-child(2) a").first
+    assert len(rule.evaluate("e => [...e.getClientRects()]")) == 1
+    heights = page.evaluate(
+        "() => [...document.querySelectorAll('#cb-findings tbody tr')].map(r => r.getBoundingClientRect().height)"
+    )
+    assert max(heights) < 80, heights  # no row grows tall from a path broken per character
+    path = page.locator("#cb-findings .cb-path").first
+    full = path.get_attribute("title")
+    assert full
+    assert full.startswith("controls/")
+    assert path.evaluate("e => e.scrollWidth > e.clientWidth")  # shortened on screen
+    copied = path.evaluate(
+        """e => { const r = document.createRange(); r.selectNodeContents(e);
+                  const s = getSelection(); s.removeAllRanges(); s.addRange(r);
+                  return s.toString(); }"""
+    )
+    assert copied == full  # what a reader copies is the whole value
+    page.close()

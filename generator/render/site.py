@@ -74,12 +74,15 @@ def render_pages(
         "waived_count": len(evaluation.waived),
     }
 
-    def page(path: str, title: str, template: str, **context: Any) -> Page:
+    def page(path: str, title: str, template: str, *, wide: bool = False, **context: Any) -> Page:
         # An explicit, escaped title: the theme prints page titles into <title> unescaped,
         # and would otherwise take them from the page's first heading (user text).
         # Bidi and zero-width characters are written out, as everywhere in the site.
+        # A wide page (a register) hides both sidebars; the stylesheet then lets its
+        # content use the whole window (see controlbook.css, "Register pages").
         title = visible(title)
-        front = f"---\ntitle: {json.dumps(str(escape(title)))}\n---\n\n"
+        hide = "hide:\n  - navigation\n  - toc\n" if wide else ""
+        front = f"---\ntitle: {json.dumps(str(escape(title)))}\n{hide}---\n\n"
         return Page(path, title, front + env.get_template(template).render(**common, **context))
 
     owned, _unowned_count, flagged = views.ownership_health
@@ -113,6 +116,7 @@ def render_pages(
             "findings/index.md",
             "Findings",
             "findings.md.j2",
+            wide=True,
             findings=findings,
             severities=[str(s) for s in Severity],
             severity_rank={str(s): s.rank for s in Severity},
@@ -146,18 +150,23 @@ def render_pages(
     for system in views.systems:
         pages.append(page(f"systems/{slug(system.id)}.md", system.name, "system.md.j2", s=system))
     pages += [
-        page("sod.md", "SoD conflicts", "sod.md.j2", sod=views.sod),
+        page("sod.md", "SoD conflicts", "sod.md.j2", wide=True, sod=views.sod),
         page(
-            "exceptions.md", "Exceptions register", "exceptions.md.j2", exceptions=views.exceptions
+            "exceptions.md",
+            "Exceptions register",
+            "exceptions.md.j2",
+            wide=True,
+            exceptions=views.exceptions,
         ),
         page(
             "break-glass.md",
             "Break-glass log",
             "break-glass.md.j2",
+            wide=True,
             events=views.break_glass,
             review_days=settings.break_glass_review_days,
         ),
-        page("nhi.md", "Non-human identities", "nhi.md.j2", nhis=views.nhis),
+        page("nhi.md", "Non-human identities", "nhi.md.j2", wide=True, nhis=views.nhis),
         page(
             "coverage/csf.md",
             "NIST CSF 2.0",

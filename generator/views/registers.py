@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Protocol
 
 from ..diagnostics import Location
@@ -128,9 +128,19 @@ def break_glass_views(views: CatalogViews) -> tuple[BreakGlassView, ...]:
                 reviewed_at=event.reviewed_at.isoformat() if event.reviewed_at else "",
                 status=status,
                 source=views.source(event.loc("id")),
+                times=(_utc(event.started), _utc(event.ended), _utc(event.reviewed_at)),
             )
         )
     return tuple(sorted(out, key=lambda e: e.started, reverse=True))
+
+
+def _utc(value: datetime | None) -> tuple[str, str]:
+    """A timestamp in UTC to the minute as (day, time), as the narratives print it
+    (catalog timestamps always carry a zone)."""
+    if value is None:
+        return ("", "")
+    utc = value.astimezone(UTC)
+    return (utc.strftime("%Y-%m-%d"), utc.strftime("%H:%M UTC"))
 
 
 def nhi_views(views: CatalogViews) -> tuple[NhiView, ...]:

@@ -266,6 +266,9 @@ class BreakGlassView:
     reviewed_at: str
     status: str
     source: SourceRef
+    times: tuple[tuple[str, str], ...] = ()
+    """Started, ended and reviewed in UTC to the minute, as (day, time) for tables:
+    ("2026-02-14", "22:10 UTC"), or ("", "") when not recorded."""
 
 
 @dataclass(frozen=True)

@@ -44,7 +44,7 @@ NOT_ASSESSED = [
     (
         "LVR-1",
         "AC-03",
-        "LVR-1 not assessed on idp for employee, privileged, service, third-party accounts of "
+        "LVR-1 not assessed on idp for employee, privileged, third-party accounts of "
         "i.moss (left 2026-06-26): no accounts extract of idp covering them was taken after the "
         "leaving date.",
     ),
@@ -194,10 +194,10 @@ def test_a_person_written_in_other_case_with_spaces_is_not_an_orphan(
 ) -> None:
     """' J.Smith ' in the SAP snapshot is j.smith of the directory."""
     assert "JSMITH, J.Smith ,employee," in (IGA / FULL_ERP).read_text(encoding="utf-8")
-    assert subjects(evaluation, "ORP-1") == {"p.lindgren:idp"}
+    assert subjects(evaluation, "ORP-1") == {"idp:p.lindgren"}
     assert not any("smith" in f.subject.lower() for f in evaluation.findings)
     misspelt = variant(tmp_path, (FULL_ERP, " J.Smith ", " J.Smyth "))
-    assert "J.Smyth:erp" in subjects(misspelt, "ORP-1")
+    assert "erp:J.Smyth" in subjects(misspelt, "ORP-1")
 
 
 def test_the_break_glass_slice_taken_last_does_not_make_employee_accounts_look_removed(
@@ -205,7 +205,7 @@ def test_the_break_glass_slice_taken_last_does_not_make_employee_accounts_look_r
 ) -> None:
     """The CyberArk export (2026-07-24) is scoped to break-glass accounts: the employee
     accounts of SAP stay those of the 2026-06-30 snapshot."""
-    assert "m.haddad:erp" in subjects(evaluation, "LVR-1")
+    assert "erp:m.haddad" in subjects(evaluation, "LVR-1")
     assert "l.baptiste" in subjects(evaluation, "SOD-3")
     assert "SODX-2026-003" in subjects(evaluation, "EXC-3")
     assert subjects(evaluation, "REM-1") == {"AC-01-2026Q1:GORTIZ"}
@@ -221,6 +221,6 @@ def test_the_break_glass_slice_taken_last_does_not_make_employee_accounts_look_r
             "",
         ),
     )
-    assert "m.haddad:erp" not in subjects(unscoped, "LVR-1")
+    assert "erp:m.haddad" not in subjects(unscoped, "LVR-1")
     assert "l.baptiste" not in subjects(unscoped, "SOD-3")
     assert "SODX-2026-003" not in subjects(unscoped, "EXC-3")

@@ -25,7 +25,7 @@ import duckdb
 
 from ..diagnostics import Location
 from ..model import AccountType, Catalog
-from .extracts import ExtractError, ExtractStore, StatePart
+from .extracts import ExtractError, ExtractStore, StatePart, utc_day
 from .extractscan import norm, norm_sql, read_plain, strip_sql
 
 
@@ -273,7 +273,7 @@ class AccessIndex:
         return [
             LeaverAccess(person, left_on, system, file, tuple(accounts))
             for person, left_on, system, file, accounts in rows
-            if (at := taken.get(file)) is not None and at.date() > left_on
+            if (at := taken.get(file)) is not None and utc_day(at) > left_on
         ]
 
     @cached_property

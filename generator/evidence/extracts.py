@@ -15,7 +15,7 @@ import re
 from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import UTC, date, datetime
 from functools import cached_property
 from pathlib import Path
 
@@ -73,6 +73,12 @@ class AccessRow:
         """How summaries name the account: ``system/account`` in an extract over several
         systems (the same account ID may exist in two of them), else the account."""
         return account_key(self.system, self.account)
+
+
+def utc_day(moment: datetime) -> date:
+    """The UTC calendar day of a timestamp (written in any zone), so that "taken after the
+    leaving date" means the same wherever the extract's time was recorded."""
+    return moment.astimezone(UTC).date() if moment.tzinfo else moment.date()
 
 
 def account_key(system: str | None, account: str) -> str:

@@ -4,18 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ...model import Severity, SodException
+from ...model import Severity
 from ..findings import Gap
 from ..validity import ExceptionStatus, covering_exception, exception_status, exceptions_for
 from .base import rule
 from .context import Context
-from .sod import ruleset_control
-
-
-def _control(ctx: Context, exc: SodException) -> str | None:
-    """The SoD control the exception belongs to: named on it, else the control that
-    enforces its rule set (never the compensating control, whose owner approved it)."""
-    return exc.control or ruleset_control(ctx, exc.ruleset)
+from .sod import exception_control
 
 
 @rule(
@@ -42,7 +36,7 @@ def incomplete_exception(ctx: Context) -> Iterator[Gap]:
         ]
         if missing:
             yield Gap(
-                _control(ctx, exc),
+                exception_control(ctx, exc),
                 exc.id,
                 f"exception {exc.id} has no {', '.join(missing)}",
                 exc.loc("id"),
@@ -55,7 +49,7 @@ def incomplete_exception(ctx: Context) -> Iterator[Gap]:
             continue
         if exc.approver:
             yield Gap(
-                _control(ctx, exc),
+                exception_control(ctx, exc),
                 exc.id,
                 f"exception {exc.id} was approved by {self_approved}",
                 exc.loc("approver"),
@@ -81,12 +75,15 @@ def open_ended_exception(ctx: Context) -> Iterator[Gap]:
     for exc in ctx.catalog.exceptions.values():
         if exc.expires is None:
             yield Gap(
-                _control(ctx, exc), exc.id, f"exception {exc.id} never expires", exc.loc("id")
+                exception_control(ctx, exc),
+                exc.id,
+                f"exception {exc.id} never expires",
+                exc.loc("id"),
             )
         elif (exc.expires - exc.granted).days > limit:
             days = (exc.expires - exc.granted).days
             yield Gap(
-                _control(ctx, exc),
+                exception_control(ctx, exc),
                 exc.id,
                 f"exception {exc.id} runs {days} days, longer than the {limit}-day maximum",
                 exc.loc("expires"),
@@ -119,7 +116,7 @@ def expired_exception(ctx: Context) -> Iterator[Gap]:
         if matching:
             latest = max(matching, key=lambda e: e.expires or e.granted)
             yield Gap(
-                _control(ctx, latest),
+                exception_control(ctx, latest),
                 latest.id,
                 f"exception {latest.id} expired on {latest.expires}, but '{held.person}' still holds "
                 f"{held.duties[0]} and {held.duties[1]}",

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from ...diagnostics import Location
-from ...model import AccountType, Severity
+from ...evidence.extracts import utc_day
+from ...model import AccountType, Severity, System
 from ..findings import Gap, NotAssessed
 from .base import rule
 from .context import Context
@@ -35,7 +36,7 @@ def leaver_access(ctx: Context) -> Iterator[Gap | NotAssessed]:
         line = rows[0].line if rows else 0
         yield Gap(
             control,
-            f"{leaver.person}:{leaver.system}",
+            f"{leaver.system}:{leaver.person}",
             f"'{leaver.person}' left on {leaver.left} but still holds {', '.join(leaver.accounts)} "
             f"in the state of {leaver.system} (accounts extract of {taken(ctx, leaver.file)})",
             Location(ctx.catalog.display_path(leaver.file), line, 1 if line else 0),
@@ -45,8 +46,14 @@ def leaver_access(ctx: Context) -> Iterator[Gap | NotAssessed]:
 def taken(ctx: Context, rel: str) -> str:
     for part in (p for parts in ctx.states.values() for p in parts):
         if part.extract.file == rel and part.extract.extracted_at is not None:
-            return str(part.extract.extracted_at.date())
+            return str(utc_day(part.extract.extracted_at))
     return rel
+
+
+def personal_account_types(system: System) -> set[AccountType]:
+    """The account types of a system that people hold (all it declares, or all there are,
+    but service accounts: they carry no person, so they show no leaver and no conflict)."""
+    return (set(system.account_types) or set(AccountType)) - {AccountType.SERVICE}
 
 
 def _leavers_not_assessed(ctx: Context) -> Iterator[NotAssessed]:
@@ -59,7 +66,7 @@ def _leavers_not_assessed(ctx: Context) -> Iterator[NotAssessed]:
     if not leavers:
         return
     for system in sorted(ctx.catalog.systems.values(), key=lambda s: s.id):
-        needed = set(system.account_types) or set(AccountType)
+        needed = personal_account_types(system)
         parts = [
             p
             for p in ctx.states.get(system.id, ())
@@ -67,7 +74,7 @@ def _leavers_not_assessed(ctx: Context) -> Iterator[NotAssessed]:
         ]
         unseen: dict[tuple[AccountType, ...], list[str]] = {}
         for left, person in leavers:
-            shown = {t for p in parts if p.extract.extracted_at.date() > left for t in p.types}  # type: ignore[union-attr]
+            shown = {t for p in parts if utc_day(p.extract.extracted_at) > left for t in p.types}  # type: ignore[arg-type]
             missing = tuple(sorted(needed - shown, key=list(AccountType).index))
             if missing:
                 unseen.setdefault(missing, []).append(f"{person} (left {left})")
@@ -106,7 +113,7 @@ def orphan_account(ctx: Context) -> Iterator[Gap]:
         line = rows[0].line if rows else 0
         yield Gap(
             ctx.control_for_system(orphan.system, AccountType.EMPLOYEE),
-            f"{orphan.person}:{orphan.system}",
+            f"{orphan.system}:{orphan.person}",
             f"'{orphan.person}' holds {', '.join(orphan.accounts)} in the state of "
             f"{orphan.system} but is not in the directory",
             Location(ctx.catalog.display_path(orphan.file), line, 1 if line else 0),

@@ -9,7 +9,7 @@ from ...model import AccountType, Severity
 from ..findings import Gap
 from .base import rule
 from .context import Context
-from .sod import ruleset_control
+from .sod import exception_control
 
 
 @rule(
@@ -122,7 +122,7 @@ def inactive_person(ctx: Context) -> Iterator[Gap]:
             person_id = getattr(exc, role)
             if person_id and not ctx.active(person_id, exc.granted):
                 yield Gap(
-                    exc.compensating_control or ruleset_control(ctx, exc.ruleset),
+                    exception_control(ctx, exc),
                     exc.id,
                     f"exception {exc.id}: {role.replace('_', ' ')} '{person_id}' was not an "
                     f"employed person on {exc.granted}",

@@ -7,7 +7,15 @@ from itertools import pairwise
 from statistics import median
 
 from ...diagnostics import Location
-from ...model import AccountType, ApproverRole, Decision, Review, ReviewItem, Severity
+from ...model import (
+    AccountType,
+    ApproverRole,
+    Decision,
+    Review,
+    ReviewItem,
+    Severity,
+    SodException,
+)
 from ..findings import Gap, NotAssessed
 from ..validity import ExceptionStatus, exception_status, exceptions_for
 from .base import rule
@@ -106,7 +114,7 @@ def unjudged_rulesets(ctx: Context) -> Iterator[NotAssessed]:
             system = ctx.catalog.systems.get(system_id)
             if system is None:
                 continue
-            needed = set(system.account_types) or set(AccountType)
+            needed = (set(system.account_types) or set(AccountType)) - {AccountType.SERVICE}
             shown = {
                 t
                 for part in ctx.states.get(system_id, ())
@@ -128,6 +136,13 @@ def unjudged_rulesets(ctx: Context) -> Iterator[NotAssessed]:
                 + (" for those accounts" if shown else "")
                 + f": {what}.",
             )
+
+
+def exception_control(ctx: Context, exc: SodException) -> str | None:
+    """The SoD control an exception's findings are filed under: the one it names, else the
+    control that enforces its rule set (never the compensating control, whose owner
+    approved the exception)."""
+    return exc.control or ruleset_control(ctx, exc.ruleset)
 
 
 def ruleset_control(ctx: Context, ruleset: str) -> str | None:

@@ -93,7 +93,7 @@ def variant(tmp_path: Path, *edits: tuple[str, str, str]) -> Evaluation:
 def test_the_catalog_loads_without_warnings() -> None:
     catalog = load_catalog(IGA, strict=True)
     assert catalog.warnings == []
-    assert (len(catalog.controls), len(catalog.reviews), len(catalog.systems)) == (9, 8, 3)
+    assert (len(catalog.controls), len(catalog.reviews), len(catalog.systems)) == (9, 7, 3)
 
 
 def test_controlbook_validate_exits_0() -> None:

@@ -40,8 +40,9 @@ format: setup ## Format and fix what ruff can
 	$(VENV)/ruff format generator tests $(wildcard benchmarks)
 	$(VENV)/ruff check --fix generator tests $(wildcard benchmarks)
 
-schema: setup ## Regenerate the JSON Schema beside the example catalog
+schema: setup ## Regenerate the JSON Schema beside both example catalogs
 	$(VENV)/controlbook schema -o $(CATALOG)/controlbook.schema.json
+	$(VENV)/controlbook schema -o examples/iga-catalog/controlbook.schema.json
 
 lock: ## Re-pin requirements.lock and requirements-dev.lock for Python 3.11.2 to 3.13
 	@scripts/lock.sh

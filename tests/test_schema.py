@@ -45,9 +45,10 @@ def test_the_schema_rejects_what_the_loader_rejects() -> None:
     assert not validator.is_valid({"kind": "people", "people": [], "extra": 1})  # unknown key
 
 
-def test_the_schema_file_beside_the_example_is_current() -> None:
-    assert (EXAMPLE / SCHEMA_FILENAME).read_text(encoding="utf-8") == schema_json(), (
-        "run `make schema` to regenerate controls/controlbook.schema.json"
+@pytest.mark.parametrize("catalog", [EXAMPLE, EXAMPLE.parent / "examples" / "iga-catalog"])
+def test_the_schema_file_beside_each_example_is_current(catalog: Path) -> None:
+    assert (catalog / SCHEMA_FILENAME).read_text(encoding="utf-8") == schema_json(), (
+        f"run `make schema` to regenerate {catalog.name}/{SCHEMA_FILENAME}"
     )
 
 

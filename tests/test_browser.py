@@ -5,6 +5,7 @@ Screenshots are written to build/screenshots/ so a person can look at them.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import http.server
 import re
@@ -48,15 +49,32 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
-@pytest.fixture(scope="module")
-def served(site: Path) -> Iterator[str]:
-    """The example site, served on loopback by a throwaway HTTP server."""
-    handler = functools.partial(_QuietHandler, directory=str(site))
+@contextlib.contextmanager
+def serving(folder: Path) -> Iterator[str]:
+    """``folder`` served on loopback by a throwaway HTTP server; yields its base URL."""
+    handler = functools.partial(_QuietHandler, directory=str(folder))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture(scope="module")
+def served(site: Path) -> Iterator[str]:
+    """The example site at the root of a loopback web server."""
+    with serving(site) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def served_under_subpath(site: Path) -> Iterator[str]:
+    """The example site under a sub-path (``/site/``), as on a shared web server."""
+    with serving(site.parent) as url:
+        yield f"{url}/{site.name}"
 
 
 @pytest.fixture(scope="module")
@@ -185,4 +203,25 @@ def test_findings_ids_stay_on_one_line_and_paths_are_shortened(served: str, brow
                   return s.toString(); }"""
     )
     assert copied == full  # what a reader copies is the whole value
+    page.close()
+
+
+@pytest.mark.parametrize("where", ["file", "sub-path"])
+def test_the_404_page_loads_its_assets_from_file_and_under_a_sub_path(  # type: ignore[no-untyped-def]
+    site: Path, served_under_subpath: str, browser, where: str
+) -> None:
+    base = site.as_uri() if where == "file" else served_under_subpath
+    page = browser.new_page()
+    failed: list[str] = []
+    page.on("requestfailed", lambda request: failed.append(request.url))
+    page.on("response", lambda response: response.status >= 400 and failed.append(response.url))
+    page.goto(f"{base}/404.html")
+    page.wait_for_load_state("load")
+    # the theme's and the project's stylesheets apply: the header is a sticky bar
+    expect(page.locator(".md-header")).to_have_css("position", "sticky")
+    stylesheets = page.evaluate("() => [...document.styleSheets].map(s => s.href)")
+    assert f"{base}/assets/controlbook.css" in stylesheets
+    logo = page.locator("a.md-header__button.md-logo").first.evaluate("a => a.href")
+    assert logo == f"{base}/index.html"
+    assert [u for u in failed if not u.endswith("favicon.ico")] == []
     page.close()

@@ -287,6 +287,27 @@ class _WarningCollector(logging.Handler):
         self.messages.append(record.getMessage().replace("\n", " "))
 
 
+def _relative_error_pages() -> Any:
+    """A MkDocs plugin that renders error pages (``404.html``) with links relative to the
+    site root, like every other page.
+
+    MkDocs writes them with root-absolute links (``/assets/...``) unless ``site_url`` says
+    where the site lives, which breaks the page from ``file://`` and under a sub-path. The
+    catalog's 404 sits at the site root, so relative links work wherever the site is put;
+    a configuration with ``site_url`` keeps MkDocs' absolute links under that path (the
+    right choice for a server that answers a missing nested URL with the 404 page)."""
+    from mkdocs.plugins import BasePlugin
+    from mkdocs.utils import is_error_template
+
+    class RelativeErrorPages(BasePlugin):  # type: ignore[type-arg]
+        def on_template_context(self, context: Any, *, template_name: str, config: Any) -> Any:
+            if is_error_template(template_name):
+                context["base_url"] = "."
+            return context
+
+    return RelativeErrorPages()
+
+
 def run_mkdocs(
     config_file: Path, docs: Path, site_dir: Path, *, site_name: str, nav: list[NavItem], epoch: int
 ) -> None:
@@ -309,6 +330,8 @@ def run_mkdocs(
             nav=nav,
             strict=True,
         )
+        if not config.site_url:
+            config.plugins["controlbook-relative-error-pages"] = _relative_error_pages()
         build(config)
     except (Abort, ConfigurationError) as exc:
         details = "".join(f"\n  - {m}" for m in warnings.messages)

@@ -10,6 +10,7 @@ import hashlib
 import json
 import re
 import shutil
+import subprocess
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
@@ -216,3 +217,95 @@ def test_each_review_lists_its_facts_as_separate_items_and_names_with_spaces(sit
         "//tr[td[1][normalize-space()='Administrators']]/td[2]"
     )
     assert ", " in admins[0].text_content()
+
+
+HTML_VALIDATE = "html-validate@10.9.0"  # the newest that runs on Debian 12's Node 20 too
+"""Installed with npm into build/ (git-ignored) on first use: a test tool, not vendored."""
+
+# html-validate rules the theme's own markup breaks (header, navigation, search, <title>),
+# accepted outside the page content only; any other rule fails, and so does any message
+# inside the content, which the project's templates make.
+HTML_THEME_KNOWN = {
+    "attribute-allowed-values": "the search input's autocapitalize/autocorrect values",
+    "doctype-style": "<!doctype html> in lower case",
+    "long-title": "<title> is the page title and the site name (over 70 characters)",
+    "no-trailing-whitespace": "the theme's templates indent with trailing spaces",
+    "unique-landmark": "several <nav> landmarks without a unique label",
+    "valid-autocomplete": "autocomplete=off on the theme's checkbox toggles",
+    "valid-id": "the theme's toggle IDs start with underscores (__drawer, __nav_1)",
+    "wcag/h32": "the search <form> has no submit button",
+}
+
+
+def html_validate() -> list[str]:
+    """The command that runs html-validate, installing it first when needed."""
+    npm, node = shutil.which("npm"), shutil.which("node")
+    if not npm or not node:
+        pytest.skip("html-validate needs Node.js and npm (apt-get install npm)")
+    prefix = Path(__file__).resolve().parents[1] / "build" / "node" / HTML_VALIDATE
+    script = prefix / "node_modules" / "html-validate" / "bin" / "html-validate.mjs"
+    if not script.exists():
+        install = [npm, "install", "--prefix", str(prefix), HTML_VALIDATE]
+        done = subprocess.run(
+            [*install, "--no-audit", "--no-fund", "--silent"], capture_output=True, text=True
+        )
+        if done.returncode != 0 or not script.exists():
+            pytest.skip(f"could not install {HTML_VALIDATE} with npm: {done.stderr[-500:]}")
+    return [node, str(script)]
+
+
+def test_html_validate_finds_nothing_in_the_project_s_markup(site: Path, tmp_path: Path) -> None:
+    command = html_validate()
+    config = tmp_path / "htmlvalidate.json"
+    config.write_text(json.dumps({"extends": ["html-validate:recommended"]}))
+    files = sorted(str(p) for p in site.rglob("*.html"))
+    output = tmp_path / "report.json"  # a file: Node cuts a large report on a pipe short
+    run = subprocess.run(
+        [*command, "--config", str(config), "--formatter", f"json={output}", *files],
+        capture_output=True,
+        text=True,
+    )
+    assert run.returncode in (0, 1), run.stderr  # 1: messages found; more: it failed
+    report = json.loads(output.read_text(encoding="utf-8")) if output.exists() else []
+    ours, unknown = [], set()
+    for result in report:
+        path = Path(result["filePath"])
+        lines = path.read_text(encoding="utf-8").splitlines()
+        # the page content: <article class="md-content__inner ..."> to </article>
+        # (404.html's content is the theme's)
+        start = next(
+            (n for n, line in enumerate(lines, 1) if '<article class="md-content__inner' in line),
+            0,
+        )
+        end = next((n for n, line in enumerate(lines, 1) if "</article>" in line), 0)
+        if path.name == "404.html":
+            start = end = 0
+        for message in result["messages"]:
+            where = f"{path.relative_to(site)}:{message['line']}"
+            # the theme's template indents the lines around the content with blanks
+            blank = not lines[message["line"] - 1].strip()
+            if start <= message["line"] <= end and start and not blank:
+                ours.append(f"{where}: {message['ruleId']}: {message['message']}")
+            elif message["ruleId"] not in HTML_THEME_KNOWN:
+                unknown.add(f"{message['ruleId']} ({where}: {message['message']})")
+    assert ours == []
+    assert sorted(unknown) == [], "a new theme problem: fix it or list it in HTML_THEME_KNOWN"
+
+
+def test_content_has_no_inline_style_no_empty_header_and_labelled_filters(site: Path) -> None:
+    styled, empty = [], []
+    for file in sorted(site.rglob("*.html")):
+        tree = html.fromstring(file.read_bytes())
+        rel = file.relative_to(site).as_posix()
+        styled += [f"{rel}: <{e.tag}>" for e in tree.xpath("//article//*[@style]")]
+        empty += [rel for _ in tree.xpath("//article//th[not(normalize-space())]")]
+    assert styled == []  # colours come from the stylesheet's classes
+    assert empty == []  # every column says what it holds
+    cells = page(site, "coverage/csf.html").xpath("//span[contains(@class, 'cb-heat')]/@class")
+    assert {c.split()[-1] for c in cells} <= {"cb-heat-clean", "cb-heat-gaps", "cb-heat-none"}
+    filters = page(site, "findings/index.html").xpath("//*[@data-cb-filter-for]//select")
+    assert len(filters) == 4
+    for select in filters:
+        label = select.getparent()
+        assert label.tag == "label"
+        assert label.text.strip() == select.get("name").capitalize()

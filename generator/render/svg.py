@@ -9,11 +9,11 @@ from markupsafe import Markup, escape
 from ..evaluation.coverage import ElementCoverage
 from ..views import Bar
 
-COLOURS = {
+COLOURS = {  # the stylesheet's severity colours (controlbook.css)
     "critical": "#b71c1c",
-    "high": "#e53935",
-    "medium": "#fb8c00",
-    "low": "#1e88e5",
+    "high": "#c62828",
+    "medium": "#b45309",
+    "low": "#1565c0",
     "family": "#5c6bc0",
 }
 
@@ -42,13 +42,12 @@ def bar_chart(bars: Sequence[Bar], title: str, width: int = 520) -> Markup:
 
 
 def heat_cell(element: ElementCoverage) -> Markup:
-    """A coverage cell: green when clean, amber with gaps, grey when not covered."""
+    """A coverage cell: green when clean, amber with gaps, grey when not covered
+    (the colours are the stylesheet's classes: no inline style)."""
     if element.clean:
-        colour, text = "#2e7d32", "clean"
+        tone, text = "clean", "clean"
     elif element.covered:
-        colour, text = "#ef6c00", f"{element.open_findings} open"
+        tone, text = "gaps", f"{element.open_findings} open"
     else:
-        colour, text = "#9e9e9e", "not covered"
-    return Markup(
-        f'<span class="cb-heat" style="background:{colour}" title="{escape(text)}">{escape(text)}</span>'
-    )
+        tone, text = "none", "not covered"
+    return Markup(f'<span class="cb-heat cb-heat-{tone}">{escape(text)}</span>')

@@ -261,16 +261,23 @@ def test_render_workers_do_not_inherit_the_signing_passphrase(
     monkeypatch.setenv(PASSPHRASE_ENV, PASSPHRASE)
     catalog = unsigned.catalog
     signer = load_signer(catalog.settings, catalog.root)  # from os.environ, as a build does
+    # children this process already had (e.g. multiprocessing's resource tracker, started
+    # by an earlier test in the same worker) were not started by this render
+    before = set(_children_environ())
     seen: dict[int, bytes] = {}
+
+    def look(_: str) -> None:  # while the pool is alive
+        seen.update({pid: env for pid, env in _children_environ().items() if pid not in before})
+
     batch = render_narratives(
         CatalogViews(catalog, evaluate(catalog)),
         tmp_path / "out",
         signer=signer,
         controls=["ITGC-LOG-01", "ITGC-ACC-01"],
         jobs=2,
-        progress=lambda _: seen.update(_children_environ()),  # while the pool is alive
+        progress=look,
     )
-    assert len(seen) >= 2  # the two workers (and multiprocessing's resource tracker)
+    assert len(seen) >= 2  # the two workers (and a resource tracker started for them)
     for pid, environ in seen.items():
         assert PASSPHRASE.encode() not in environ, pid
         assert PASSPHRASE_ENV.encode() not in environ, pid

@@ -12,7 +12,8 @@ cd "$(dirname "$0")/.."
 packages=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core)
 lock=requirements.lock
 if [[ "${1:-}" == "--test" ]]; then
-  packages+=(poppler-utils chromium libatomic1)  # libatomic1: Playwright's bundled node driver
+  # libatomic1: Playwright's bundled node driver; nodejs runs the CI example's comment script
+  packages+=(poppler-utils chromium libatomic1 nodejs)
   lock=requirements-dev.lock
 fi
 

@@ -437,6 +437,62 @@ def serve(
 
 @main.command()
 @CATALOG_ARG
+@click.option("--control", "control_id", required=True, help="The control to sample.")
+@AS_OF
+@click.option("--seed", help="The seed (default: the control ID and the assessed period).")
+@click.option(
+    "--size", type=click.IntRange(1, 1000), help="Items to draw (default: settings, else 25)."
+)
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "csv"]), default="text", show_default=True
+)
+@OUTPUT
+@click.option(
+    "--population",
+    "population_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also write the population's keys (sorted, one per line) to re-draw the sample.",
+)
+def sample(
+    catalog: Path,
+    control_id: str,
+    as_of: date | None,
+    seed: str | None,
+    size: int | None,
+    fmt: str,
+    output: Path | None,
+    population_file: Path | None,
+) -> None:
+    """Draw a reproducible audit sample of a control's review items, with a test workpaper.
+
+    Items are ranked by sha256(seed + item key): anyone can draw the same sample with
+    sha256sum and sort. The seed, the population's hash and the method are printed with it.
+    """
+    from .catalog.loader import load_catalog
+    from .catalog.parsecache import parse_cache
+    from .diagnostics import did_you_mean
+    from .errors import InputError
+    from .evaluation.evaluate import evaluate
+    from .evaluation.sampling import draw
+    from .report import samples
+
+    loaded = load_catalog(catalog, cache=parse_cache())
+    control = loaded.controls.get(control_id)
+    if control is None:
+        hint = did_you_mean(control_id, loaded.controls)
+        raise InputError(f"no control {control_id!r} in the catalog{hint}")
+    drawn = draw(loaded, evaluate(loaded, as_of), control, seed=seed, size=size)
+    text = samples.render_csv(drawn) if fmt == "csv" else samples.render_text(drawn)
+    if population_file:
+        population_file.write_text("".join(f"{k}\n" for k in drawn.population), encoding="utf-8")
+    if output:
+        output.write_text(text, encoding="utf-8")
+    else:
+        click.echo(text, nl=False)
+
+
+@main.command()
+@CATALOG_ARG
 @AS_OF
 @click.option(
     "--format", "fmt", type=click.Choice(["text", "json", "csv"]), default="text", show_default=True

@@ -1,7 +1,7 @@
 """Catalog-wide settings (``kind: settings``): the organisation, period and policy."""
 
 from enum import StrEnum
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field
 
@@ -60,6 +60,25 @@ class Settings(Record):
         le=MAX_RETENTION_MONTHS,
         description="The policy minimum in months (e.g. 84 for seven years); a control that "
         "states less is EVD-3. Default: the settings' own retention.",
+    )
+    sample_sizes: dict[
+        Literal[
+            "annual",
+            "semi-annual",
+            "quarterly",
+            "monthly",
+            "weekly",
+            "daily",
+            "continuous",
+            "event-driven",
+            "population",
+        ],
+        Annotated[int, Field(ge=1, le=1000)],
+    ] = Field(
+        default_factory=dict,
+        description="Audit sample sizes by control frequency, and 'population' for the items "
+        "of a review (controlbook sample). Defaults: annual 1, quarterly 2, monthly 2, "
+        "weekly 5, daily 25, population 25.",
     )
     fail_on: Severity = Field(
         default=Severity.HIGH, description="CI fails on open findings at or above this."

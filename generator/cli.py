@@ -526,6 +526,162 @@ def schema(output: Path | None) -> None:
         click.echo(text, nl=False)
 
 
+def _parse_scope(
+    _ctx: click.Context, _param: click.Parameter, value: str | None
+) -> tuple[Any, ...]:
+    """``--scope privileged,service``: account types."""
+    from .model import AccountType
+
+    kinds = [k.strip() for k in (value or "").split(",") if k.strip()]
+    known = [str(t) for t in AccountType]
+    unknown = [k for k in kinds if k not in known]
+    if unknown:
+        raise click.BadParameter(
+            f"unknown account type {', '.join(map(repr, unknown))} (one of: {', '.join(known)})"
+        )
+    return tuple(AccountType(k) for k in dict.fromkeys(kinds))
+
+
+def _parse_moment(_ctx: click.Context, _param: click.Parameter, value: str | None) -> Any:
+    """``--extracted-at 2026-09-30T18:00:00Z`` (no zone: UTC)."""
+    if value is None:
+        return None
+    from datetime import UTC, datetime
+
+    try:
+        moment = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise click.BadParameter(
+            f"{value!r} is not a date and time (YYYY-MM-DDTHH:MM:SSZ)"
+        ) from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _import_formats() -> list[str]:
+    from .evidence.importers import FORMATS
+
+    return list(FORMATS)
+
+
+@main.command(name="import")
+@click.argument("fmt", metavar="FORMAT", type=click.Choice(_import_formats()))
+@click.argument(
+    "files",
+    nargs=-1,
+    required=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    metavar="FILE...",
+)
+@click.option(
+    "--catalog",
+    type=click.Path(path_type=Path),
+    default=Path("controls"),
+    show_default=True,
+    help="The catalog folder.",
+)
+@click.option(
+    "--system",
+    "systems",
+    multiple=True,
+    required=True,
+    metavar="ID",
+    help="The system the export is of (several only for a csv export with a system column).",
+)
+@click.option(
+    "--scope",
+    callback=_parse_scope,
+    metavar="TYPES",
+    help="Account types the export covers, comma-separated (rows of other types are left "
+    "out); default: the whole system.",
+)
+@click.option(
+    "--kind",
+    type=click.Choice(["accounts", "report", "events"]),
+    default="accounts",
+    show_default=True,
+    help="accounts: a snapshot (the state of the system); report or events: evidence only.",
+)
+@click.option(
+    "--extracted-at",
+    callback=_parse_moment,
+    metavar="DATETIME",
+    help="When the export was taken; required unless the export says so itself.",
+)
+@click.option("--source", metavar="TEXT", help="Source text (default: what the export is).")
+@click.option(
+    "--mapping",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="YAML mapping: who is behind each account, account types, and for csv the columns.",
+)
+def import_command(
+    fmt: str,
+    files: tuple[Path, ...],
+    catalog: Path,
+    systems: tuple[str, ...],
+    scope: tuple[Any, ...],
+    kind: str,
+    extracted_at: Any,
+    source: str | None,
+    mapping: Path | None,
+) -> None:
+    """Import a tool's export as an account extract of a system (exit 0 or 2).
+
+    FORMAT is aws-credential-report, csv or k8s-rbac (see docs/importing.md); several
+    FILEs are pages of one export. The raw export is kept unchanged under
+    evidence/raw/<system>/, the normalised extract is written to extracts/<system>/ and
+    registered under the system's extracts: with its source, time, rows, sha256 and the
+    raw file's sha256. All or nothing; the same import again changes no byte.
+    """
+    from .catalog.parsecache import parse_cache
+    from .evidence.importers.register import ImportRequest, run_import
+    from .model import ExtractKind
+
+    result = run_import(
+        ImportRequest(
+            format=fmt,
+            files=files,
+            catalog=catalog,
+            systems=systems,
+            scope=scope,
+            kind=ExtractKind(kind),
+            extracted_at=extracted_at,
+            source=source,
+            mapping=mapping,
+        ),
+        cache=parse_cache(),
+    )
+    if result.unchanged:
+        click.echo(
+            f"already imported: {result.extract} is registered at {result.registered} "
+            "and unchanged; nothing written"
+        )
+    else:
+        click.echo(
+            f"imported {result.records} row(s), {result.accounts} account(s), taken at "
+            f"{result.extracted_at:%Y-%m-%dT%H:%M:%SZ}, into {result.extract}"
+        )
+    for raw in result.raw:
+        click.echo(f"  raw export: {raw}")
+    if result.details:
+        click.echo(f"  details:    {result.details}")
+    if result.mapping:
+        click.echo(f"  mapping:    {result.mapping}")
+    click.echo(f"  registered: {result.registered}")
+    if result.left_out:
+        click.echo(f"  left out:   {result.left_out} row(s) outside --scope")
+    for note in result.notes:
+        click.echo(f"  note: {note}")
+    if result.without_person:
+        shown = ", ".join(result.without_person[:8])
+        more = len(result.without_person) - 8
+        click.echo(
+            f"  note: {len(result.without_person)} personal account(s) have no person: "
+            f"{shown}{f' and {more} more' if more > 0 else ''}. Map them under people: in "
+            "--mapping, or ORP-1, LVR-1 and the SoD rules cannot see them.",
+            err=True,
+        )
+
+
 @main.command()
 @click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--force", is_flag=True, help="Write into a folder that is not empty.")

@@ -2,9 +2,9 @@
 
 from datetime import date
 from enum import StrEnum
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import Field, StringConstraints
 
 from .base import Day, Id, PersonRef, Record, RelPath, Sha256, SystemRef, Timestamp
 
@@ -47,6 +47,32 @@ SYSTEM_COLUMN = "system"
 """First column of an extract that spans several systems: ``system,account,person,…``."""
 """Required header of an account extract CSV: one row per account and entitlement."""
 
+IMPORTER_PATTERN = r"^[a-z0-9][a-z0-9-]*/[0-9]+$"
+"""An importer and its version, as ``controlbook import`` records it: ``k8s-rbac/1``."""
+
+
+class RawFile(Record):
+    """A file kept unchanged in the catalog, with its sha256 when it was stored."""
+
+    file: RelPath = Field(description="Path from the catalog folder.")
+    sha256: Sha256 = Field(description="sha256 of the file when it was stored (EVD-2).")
+
+
+class DerivedFrom(Record):
+    """Where an imported extract came from: the raw export(s) as the tool wrote them, and
+    the importer (and mapping) that normalised them. ``check`` re-derives the extract from
+    these and reports EVD-2 when they no longer give the same file."""
+
+    importer: Annotated[str, StringConstraints(pattern=IMPORTER_PATTERN)] = Field(
+        description="Importer name and version, e.g. 'aws-credential-report/1'."
+    )
+    raw: list[RawFile] = Field(
+        min_length=1, description="The raw export, unchanged (several for a paged export)."
+    )
+    mapping: RawFile | None = Field(
+        default=None, description="The mapping the importer applied (a JSON copy)."
+    )
+
 
 class Extract(Record):
     """An account extract (IPE): who had which access in a system at one moment.
@@ -82,6 +108,11 @@ class Extract(Record):
         "privileged-entitlement report); its CSV then starts with a system column "
         "(system,account,person,account_type,entitlement). Default: the system it is listed "
         "under, or the review's.",
+    )
+    derived_from: DerivedFrom | None = Field(
+        default=None,
+        description="Written by `controlbook import`: the raw export kept unchanged, its "
+        "sha256 and the importer that normalised it; check re-derives the file (EVD-2).",
     )
 
     @property

@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import date
 
-from ...model import Record, Review, Severity
+from ...evidence.importers.registry import rederive
+from ...model import Extract, PopulationEvidence, Record, Review, Severity
 from ...model.retention import describe, in_months
-from ..findings import Gap
+from ..findings import Gap, NotAssessed
 from .base import rule
 from .context import Context
 
@@ -64,12 +65,16 @@ def _referenced_files(review: Review) -> Iterator[tuple[str, str | None, int | N
     Severity.CRITICAL,
     hint="Restore the file as it was at sign-off, or redo the review on the current file.",
 )
-def changed_evidence(ctx: Context) -> Iterator[Gap]:
+def changed_evidence(ctx: Context) -> Iterator[Gap | NotAssessed]:
     """Referenced evidence exists and is byte for byte what was recorded at sign-off.
 
     The recorded sha256 and row count are the review's promise about what was
     reviewed. A missing file, a different hash or a different row count means the
     evidence no longer supports the conclusion, or was altered after the fact.
+
+    An extract made by ``controlbook import`` is also re-derived from the raw export kept
+    beside it: the raw file and the mapping must have their recorded sha256, and the
+    importer must still turn them into the extract byte for byte.
 
     Fix: restore the original file from the review tool or archive; never edit a
     hash to match a changed file.
@@ -104,14 +109,33 @@ def changed_evidence(ctx: Context) -> Iterator[Gap]:
                 record.loc("file"),
             )
 
+    def derived(
+        control: str | None, extract: Extract, systems: list[str], gaps: list[Gap]
+    ) -> Iterator[Gap | NotAssessed]:
+        """An imported extract (``derived_from``) must still be what its importer makes of
+        its raw export, when the file itself raised no finding."""
+        if gaps or extract.derived_from is None or not extract.file:
+            return
+        found = rederive(ctx.catalog, extract, systems)
+        if found.problem:
+            yield Gap(control, extract.file, found.problem, extract.loc("derived_from"))
+        elif found.not_assessed:
+            yield NotAssessed(control, f"EVD-2: {found.not_assessed}")
+
     for review in ctx.catalog.reviews.values():
         for rel, sha, rows, record in _referenced_files(review):
             seen.add(rel)
-            yield from check(review.control, rel, sha, rows, record)
+            gaps = list(check(review.control, rel, sha, rows, record))
+            yield from gaps
+            if isinstance(record, PopulationEvidence):
+                systems = list(record.systems) or [record.system or ""]
+                yield from derived(review.control, record, systems, gaps)
     for system in ctx.catalog.systems.values():
         for extract in system.extracts:
             if extract.file and extract.file not in seen:
-                yield from check(None, extract.file, extract.sha256, extract.records, extract)
+                gaps = list(check(None, extract.file, extract.sha256, extract.records, extract))
+                yield from gaps
+                yield from derived(None, extract, list(extract.systems) or [system.id], gaps)
 
 
 def _months_after(day: date, months: int) -> date:

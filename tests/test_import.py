@@ -527,3 +527,17 @@ def test_a_full_disk_is_one_line_and_leaves_nothing_behind(
     assert "No space left on device" in result.output
     assert "Traceback" not in result.output
     assert snapshot(catalog) == before
+
+
+def test_an_import_never_writes_through_a_link_out_of_the_catalog(
+    catalog: Path, tmp_path: Path
+) -> None:
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    (catalog / "evidence" / "raw").symlink_to(outside, target_is_directory=True)
+    before = snapshot(catalog)
+    result = import_aws(catalog)
+    assert result.exit_code == 2
+    assert "leads outside the catalog folder" in result.output
+    assert list(outside.iterdir()) == []
+    assert snapshot(catalog) == before

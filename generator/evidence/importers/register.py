@@ -509,6 +509,8 @@ def _same_entry(existing: dict[str, Any], new: dict[str, Any]) -> bool:
 def _commit(root: Path, writes: list[tuple[str, bytes]], guard: tuple[str, bytes]) -> None:
     """Write every file under a temporary name, then rename them into place (the systems
     file last). On any error, or an interruption, remove everything written so far."""
+    for rel, _ in writes:
+        _inside(root, root / rel)
     token = secrets.token_hex(4)
     created: list[Path] = []
     temps: list[tuple[Path, Path]] = []
@@ -542,6 +544,19 @@ def _commit(root: Path, writes: list[tuple[str, bytes]], guard: tuple[str, bytes
             with contextlib.suppress(OSError):
                 folder.rmdir()
         raise
+
+
+def _inside(root: Path, target: Path) -> None:
+    """Refuse a target whose folder (or the nearest one that exists) is a link leading out
+    of the catalog, or that is itself a link: an import writes inside the catalog only."""
+    inside = Path(os.path.realpath(root))
+    existing = target.parent
+    while not existing.exists() and existing != root:
+        existing = existing.parent
+    if not Path(os.path.realpath(existing)).is_relative_to(inside) or target.is_symlink():
+        raise InputError(
+            f"{target}: leads outside the catalog folder (a link?); nothing was written"
+        )
 
 
 def _make_parents(folder: Path, root: Path, created: list[Path]) -> None:

@@ -110,6 +110,10 @@ def rederive(catalog: Catalog, extract: Extract, systems: list[str]) -> Rederive
         )
     except InputError as exc:
         return Rederived(f"raw export of {extract.file} no longer imports: {exc}")
+    except Exception as exc:  # a crafted raw file must not stop the other EVD-2 checks
+        return Rederived(
+            f"raw export of {extract.file} could not be re-derived ({type(exc).__name__}: {exc})"
+        )
     derived = hashlib.sha256(result.csv).hexdigest()
     actual = _sha256(target)
     if derived != actual:

@@ -37,6 +37,16 @@ def printable(text: str, limit: int = 200) -> str:
     return shown
 
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_cell(value: object) -> str:
+    """Text that a spreadsheet will not run as a formula (``=HYPERLINK(...)`` gets a ``'``):
+    for every CSV Controlbook writes, reports and PDF attachments alike."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
 def invisible_characters(text: str) -> list[str]:
     """Names of the control, bidi and zero-width characters in ``text`` (tab excluded)."""
     return [

@@ -15,6 +15,7 @@ from functools import cached_property
 
 from ..diagnostics import did_you_mean
 from ..errors import InputError
+from ..evaluation.sampling import sample_size
 from ..evaluation.status import ControlStatus
 from ..model import AccountType, Catalog, Review, ReviewItem
 from ..references import CsfSubcategory, load_csf, load_owasp_nhi
@@ -28,6 +29,7 @@ from ..views import (
     PersonView,
     ReviewView,
 )
+from .decisions import DecisionList, Selection, select
 
 MANIFEST_NAME = "evidence-manifest.json"
 MANIFEST_FORMAT = "controlbook-evidence-manifest"
@@ -75,6 +77,10 @@ class ReviewDetail:
     items: tuple[ItemView, ...]
     late: tuple[ItemView, ...]
     attachments: tuple[FileView, ...]
+    shown: tuple[ItemView, ...]
+    """The decisions the table shows: all of them, or for a large review the exceptions to
+    the rule and a sample of the keeps (see :mod:`.decisions`)."""
+    selection: Selection
 
 
 @dataclass(frozen=True)
@@ -176,10 +182,19 @@ class Narrative:
         return self.source_path.rsplit("/", 1)[-1]
 
     def data(self) -> dict[str, object]:
-        """The narrative as JSON-ready data (the YAML by its hash), in a stable order."""
+        """The narrative as JSON-ready data (the YAML and decision lists by their hash), in
+        a stable order."""
         data = asdict(self)
         data["source_yaml"] = hashlib.sha256(self.source_yaml).hexdigest()
+        for review, detail in zip(data["reviews"], self.reviews, strict=True):
+            if detail.selection.full_list is not None:
+                review["selection"]["full_list"]["data"] = detail.selection.full_list.sha256
         return data
+
+    @property
+    def decision_lists(self) -> tuple[DecisionList, ...]:
+        """The complete decision lists of the large reviews (attached as CSV)."""
+        return tuple(d.selection.full_list for d in self.reviews if d.selection.full_list)
 
     @cached_property
     def digest(self) -> str:
@@ -218,6 +233,11 @@ class Narrative:
                 for e in self.manifest
             ],
         }
+        if self.decision_lists:
+            body["attachments"] = [
+                {"name": d.name, "sha256": d.sha256, "rows": d.rows, "content": "review decisions"}
+                for d in self.decision_lists
+            ]
         return (json.dumps(body, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode()
 
 
@@ -316,6 +336,16 @@ class _Builder:
         for person in {*review.reviewers, *(i.decided_by for i in review.items if i.decided_by)}:
             self.person_file(person)
         items = tuple(self.item(i, view.due) for i in review.items)
+        named = {
+            f.subject
+            for f in self.views.evaluation.for_control(review.control)
+            if f.is_open and f.subject.startswith(f"{review.id}:")
+        }
+        flagged = [
+            bool(v.problems) or f"{review.id}:{i.account}" in named
+            for i, v in zip(review.items, items, strict=True)
+        ]
+        selection = select(review, flagged, sample_size(self.catalog, "population"))
         sign_off = review.sign_off
         return ReviewDetail(
             review=view,
@@ -325,6 +355,8 @@ class _Builder:
             items=items,
             late=tuple(i for i in items if i.problems),
             attachments=tuple(attachments),
+            shown=tuple(items[i] for i in selection.shown),
+            selection=selection,
         )
 
     def person_file(self, person_id: str | None) -> None:

@@ -90,4 +90,14 @@ def attachments_of(narrative: Narrative) -> tuple[AttachmentData, ...]:
             "Evidence manifest: every file relied on, with sha256 as recorded and as found",
             "Data",
         ),
+        *(
+            AttachmentData(
+                d.name,
+                d.data,
+                "text/csv",
+                f"Every decision of review {d.name.removeprefix('decisions-')[:-4]} ({d.rows})",
+                "Data",
+            )
+            for d in narrative.decision_lists
+        ),
     )

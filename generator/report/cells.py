@@ -1,11 +1,7 @@
-"""Spreadsheet-safe cells for every CSV Controlbook writes."""
+"""Spreadsheet-safe cells for every CSV Controlbook writes (see :func:`safe_cell`)."""
 
 from __future__ import annotations
 
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+from ..diagnostics import FORMULA_STARTS, safe_cell
 
-
-def safe_cell(value: object) -> str:
-    """Text that a spreadsheet will not run as a formula (``=HYPERLINK(...)`` gets a ``'``)."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
+__all__ = ["FORMULA_STARTS", "safe_cell"]

@@ -1,0 +1,103 @@
+"""The decisions of a review in a narrative: all of them for a small review; for a large
+one, the exceptions to the rule, a sample of the rest, and the complete list as data.
+
+An auditor does not read seventy pages of "keep". A review with more than
+:data:`FULL_TABLE_MAX` decisions shows every decision that is not a plain keep (revoke,
+modify, undecided, late or incomplete, or named by an open finding) and a reproducible
+sample of the keeps, drawn as ``controlbook sample`` draws (rank by ``sha256(seed +
+key)``, the seed being the review ID, the size the settings' population sample size).
+The complete list is attached to the PDF/A-3 as CSV, named in the text and hashed in the
+evidence manifest.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from ..diagnostics import safe_cell
+from ..evaluation.sampling import item_key, rank
+from ..model import Decision, Review, ReviewItem
+
+FULL_TABLE_MAX = 60
+"""Reviews with at most this many decisions show every one of them."""
+
+COLUMNS = (
+    "account", "system", "entitlement", "decision", "decided_by", "decided_at",
+    "remediation_ticket", "removed_on", "comment",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class DecisionList:
+    """The complete decisions of a review, as the CSV attached to the narrative."""
+
+    name: str
+    data: bytes
+    rows: int
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.data).hexdigest()
+
+
+@dataclass(frozen=True)
+class Selection:
+    """Which decisions the narrative's table shows (indexes into the review's items)."""
+
+    shown: tuple[int, ...]
+    exceptions: int
+    keeps: int
+    keeps_sampled: int
+    seed: str
+    full_list: DecisionList | None
+
+
+def decision_list(review: Review) -> DecisionList:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(COLUMNS)
+    for item in review.items:
+        remediation = item.remediation
+        writer.writerow(
+            safe_cell(v)
+            for v in (
+                item.account,
+                item.system or "",
+                item.entitlement or "",
+                item.decision or "",
+                item.decided_by or "",
+                item.decided_at.isoformat() if item.decided_at else "",
+                remediation.ticket if remediation and remediation.ticket else "",
+                remediation.completed.isoformat() if remediation and remediation.completed else "",
+                item.comment or "",
+            )
+        )
+    data = out.getvalue().encode("utf-8")
+    return DecisionList(f"decisions-{review.id}.csv", data, len(review.items))
+
+
+def select(
+    review: Review, flagged: Sequence[bool], sample_size: int, *, full_max: int = FULL_TABLE_MAX
+) -> Selection:
+    """The decisions to show. ``flagged[i]`` says whether item ``i`` has a problem (late,
+    incomplete, or named by an open finding)."""
+    items: Sequence[ReviewItem] = review.items
+    if len(items) <= full_max:
+        return Selection(tuple(range(len(items))), 0, 0, 0, review.id, None)
+    plain = [i for i, item in enumerate(items) if item.decision is Decision.KEEP and not flagged[i]]
+    kept = set(plain)
+    exceptions = [i for i in range(len(items)) if i not in kept]
+    by_key = {item_key(review, items[i]): i for i in plain}
+    sampled = [by_key[key] for _, key in rank(review.id, list(by_key))[:sample_size]]
+    return Selection(
+        shown=tuple(sorted({*exceptions, *sampled})),
+        exceptions=len(exceptions),
+        keeps=len(plain),
+        keeps_sampled=len(sampled),
+        seed=review.id,
+        full_list=decision_list(review),
+    )

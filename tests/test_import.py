@@ -541,3 +541,42 @@ def test_an_import_never_writes_through_a_link_out_of_the_catalog(
     assert "leads outside the catalog folder" in result.output
     assert list(outside.iterdir()) == []
     assert snapshot(catalog) == before
+
+
+def test_pages_of_one_export_make_one_extract_and_people_follow_a_pattern(
+    catalog: Path, tmp_path: Path
+) -> None:
+    import json
+
+    whole = json.loads((K8S / "bindings.json").read_text())
+    pages = []
+    for number, items in enumerate((whole["items"][:5], whole["items"][5:]), start=1):
+        page = tmp_path / f"page{number}.json"
+        page.write_text(json.dumps({**whole, "items": items}, indent=4))
+        pages.append(page)
+    mapping = tmp_path / "k8s.yaml"
+    mapping.write_text(
+        "person_from_account: 'oidc:(.+)@nwcomponents\\.example'\n"
+        "privileged_entitlements: [ClusterRole/cluster-admin]\n"
+    )
+    result = run(
+        "import", "k8s-rbac", *pages, "--catalog", catalog, "--system", "k8s-prod",
+        "--mapping", mapping, "--extracted-at", "2026-09-21T06:00:00Z",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "1 personal account(s) have no person: oidc:v.petrov@kestrel.example" in result.output
+    raw = catalog / "evidence/raw/k8s-prod"
+    assert sorted(p.name for p in raw.iterdir()) == [
+        "2026-09-21-k8s-rbac.mapping.json",
+        "2026-09-21-k8s-rbac.part1.json",
+        "2026-09-21-k8s-rbac.part2.json",
+    ]
+    text = (catalog / "extracts/k8s-prod/2026-09-21-k8s-rbac.csv").read_text()
+    assert text == K8S_EXTRACT.replace(
+        "oidc:v.petrov@kestrel.example,v.petrov,", "oidc:v.petrov@kestrel.example,,"
+    )
+    record = load_catalog(catalog).systems["k8s-prod"].extracts[0]
+    assert record.derived_from is not None
+    assert len(record.derived_from.raw) == 2
+    assert not [f for f in evaluate(load_catalog(catalog)).findings if f.rule == "EVD-2"
+                and f.subject == record.file]  # fmt: skip

@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, ClassVar, get_args
 
-from pydantic import Field, ValidationError
+from pydantic import Field, ValidationError, field_validator
 
 from ...catalog.yamlsrc import YamlError, parse_yaml
 from ...diagnostics import Location, did_you_mean, format_key, invisible_characters, printable
@@ -116,6 +116,25 @@ class AccountMapping(Record):
         default_factory=list,
         description="An employee account holding any of these entitlements is privileged.",
     )
+    person_from_account: str | None = Field(
+        default=None,
+        description="Regular expression over the whole account name; for an account with "
+        "no person (and none under people), its first group is the person, e.g. "
+        "'oidc:(.+)@example\\.com'.",
+    )
+
+    @field_validator("person_from_account")
+    @classmethod
+    def _compiles(cls, pattern: str | None) -> str | None:
+        if pattern is not None:
+            try:
+                compiled = re.compile(pattern)
+            except re.error as exc:
+                raise ValueError(f"{pattern!r} is not a regular expression ({exc})") from None
+            if compiled.groups < 1:
+                raise ValueError(f"{pattern!r} needs a group: (…) around the person ID")
+        return pattern
+
     source: str | None = Field(
         default=None, description="Default source text of extracts made with this mapping."
     )
@@ -326,8 +345,9 @@ def _where(row: Row) -> str:
 
 
 def apply_mapping(rows: Iterable[Row], mapping: AccountMapping) -> list[Row]:
-    """People and account types from the mapping; privileged entitlements make an
-    employee account privileged (every row of it: an account has one type)."""
+    """People and account types from the mapping (``people``, then ``person_from_account``
+    for an account with no person); privileged entitlements make an employee account
+    privileged (every row of it: an account has one type)."""
     people = {k.strip().lower(): v for k, v in mapping.people.items()}
     types = {k.strip().lower(): v for k, v in mapping.account_types.items()}
     privileged_rights = {e.strip().lower() for e in mapping.privileged_entitlements}
@@ -337,10 +357,14 @@ def apply_mapping(rows: Iterable[Row], mapping: AccountMapping) -> list[Row]:
         for r in rows
         if r.entitlement.strip().lower() in privileged_rights
     }
+    pattern = re.compile(mapping.person_from_account) if mapping.person_from_account else None
     out = []
     for row in rows:
         key = row.account.strip().lower()
         person = people.get(key, row.person)
+        if not person.strip() and pattern is not None and not row.group:
+            found = pattern.fullmatch(row.account.strip())
+            person = (found.group(1) or "") if found else person
         kind = types.get(key, row.account_type)
         if key not in types and kind is AccountType.EMPLOYEE and (row.system, key) in privileged:
             kind = AccountType.PRIVILEGED

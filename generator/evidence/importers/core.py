@@ -180,10 +180,19 @@ def decode(raw: bytes, shown: str, encoding: str = "utf-8-sig") -> str:
         line = raw[: exc.start].count(b"\n") + 1
         column = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
         raise ImportFormatError(
-            Location(shown, line, column), f"byte 0x{raw[exc.start]:02x} is not {encoding} text"
+            Location(shown, line, column),
+            f"byte 0x{raw[exc.start]:02x} is not {_encoding_name(encoding)} text",
         ) from None
     except LookupError:
         raise InputError(f"unknown text encoding {encoding!r}") from None
+
+
+def _encoding_name(encoding: str) -> str:
+    return (
+        "UTF-8"
+        if encoding.lower().replace("-", "").replace("_", "") in ("utf8", "utf8sig")
+        else encoding
+    )
 
 
 def numbered(reader: Any, shown: str) -> Iterator[tuple[int, list[str]]]:
@@ -411,7 +420,10 @@ def normalise(
         if several and system not in systems:
             raise ImportFormatError(
                 row.location,
-                f"system {system!r} is not one of --system {', '.join(systems)}",
+                f"system {system!r} is not one of --system {', '.join(systems)}"
+                if system
+                else "no system: an export over several systems needs a system column "
+                "(columns.system in the mapping) with a value in every row",
                 row.key,
             )
         if not several and system and system != systems[0]:

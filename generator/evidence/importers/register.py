@@ -484,7 +484,6 @@ def _register(old: bytes, shown: str, system: str, record: dict[str, Any]) -> _E
     new_lines = [*lines[: after + 1], *head, *block, *lines[after + 1 :]]
     new_text = "".join(new_lines)
     expected = json.loads(json.dumps(data, default=str))
-    expected["systems"][index].setdefault("extracts", None)
     expected["systems"][index]["extracts"] = [*(current or []), item]
     expected = json.loads(json.dumps(expected, default=str))
     try:

@@ -442,7 +442,9 @@ def test_items_of_a_review_over_several_systems_name_their_system(starter: Catal
     starter.replace("controls/UAR-APP-01.yaml", "    system: app\n", "    systems: [app, crm]\n")
     starter.replace("reviews/UAR-APP-01-2026Q1.yaml", "  system: app\n", "  systems: [app, crm]\n")
     starter.replace(
-        "reviews/UAR-APP-01-2026Q1.yaml", "  - account: skim\n", "  - account: skim\n    system: hr\n"
+        "reviews/UAR-APP-01-2026Q1.yaml",
+        "  - account: skim\n",
+        "  - account: skim\n    system: hr\n",
     )
     problems = starter.problems()
     assert (

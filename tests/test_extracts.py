@@ -145,3 +145,27 @@ def test_validate_finds_a_misspelt_extract_header_that_check_would_stop_on(
     assert result.exit_code == 2
     assert f"{REL}:1:1: error: extract header must be" in result.output
     assert "catalog is invalid: 1 error(s)" in result.output
+
+
+def test_rows_of_a_system_the_shared_extract_does_not_name_are_an_error(
+    starter: CatalogDir,
+) -> None:
+    from click.testing import CliRunner
+
+    from generator.cli import main
+
+    shared = "extracts/iga-2026-04-01.csv"
+    (starter.path / shared).write_text(
+        "system,account,person,account_type,entitlement\n"
+        "app,skim,s.kim,employee,BILLING_CLERK\n"
+        "crm,skim,s.kim,employee,CRM_USER\n"
+    )
+    starter.write(
+        "systems.yaml",
+        (starter.path / "systems.yaml").read_text()
+        + f"    extracts:\n      - {{file: {shared}, systems: [app], source: IGA report, "
+        "extracted_at: 2026-04-01T06:00:00Z, records: 2}\n",
+    )
+    result = CliRunner().invoke(main, ["validate", str(starter.path)])
+    assert result.exit_code == 2
+    assert f"{shared}:3:1: error: system 'crm' is not one of the systems" in result.output

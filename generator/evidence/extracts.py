@@ -467,4 +467,29 @@ def extract_diagnostics(catalog: Catalog) -> list[Diagnostic]:
             store.summary(rel)
         except ExtractError as exc:
             problems.append(Diagnostic(Level.ERROR, exc.location, exc.message))
+            continue
+        if store.has_system_column(rel):
+            problems.extend(_undeclared_systems(store, rel))
     return problems
+
+
+def _undeclared_systems(store: ExtractStore, rel: str) -> list[Diagnostic]:
+    """Rows of a shared extract whose system the extract does not name: they would be in
+    no system's state, so they are an error, not silently left out."""
+    declared = {
+        e.system for extracts in store.by_system.values() for e in extracts if e.file == rel
+    }
+    shown = store.catalog.display_path(rel)
+    found: dict[str, int] = {}
+    for row in store.rows(rel):
+        if norm(row.system) not in {norm(s) for s in declared}:
+            found.setdefault(row.system, row.line)
+    return [
+        Diagnostic(
+            Level.ERROR,
+            Location(shown, line, 1),
+            f"system {system!r} is not one of the systems the extract is recorded for "
+            f"({', '.join(sorted(declared)) or 'none'}): its rows would be in no system's state",
+        )
+        for system, line in sorted(found.items(), key=lambda kv: kv[1])
+    ]

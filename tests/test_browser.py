@@ -289,3 +289,39 @@ def test_axe_finds_no_violation_from_the_project(site: Path, browser, scheme: st
     assert ours == []
     assert unknown == [], "a new theme violation: fix it or list it in THEME_KNOWN"
     print(f"theme's known axe violations seen ({scheme}): {sorted(seen)}")
+
+
+# Each text of the pictures, its fill and what it is drawn on: the cell's rectangle when
+# it has a fill, else the page. Returns [text, contrast ratio].
+PICTURE_CONTRAST = """() => {
+  const rgb = c => (c.match(/[\\d.]+/g) || []).slice(0, 3).map(Number);
+  const lum = c => { const [r, g, b] = rgb(c).map(v => { v /= 255;
+      return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); });
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b; };
+  const ratio = (a, b) => { const [x, y] = [lum(a), lum(b)].sort((p, q) => q - p);
+    return (x + 0.05) / (y + 0.05); };
+  const page = getComputedStyle(document.body).backgroundColor;
+  return [...document.querySelectorAll('svg.cb-heatmap text, svg.cb-sodmap text')].map(t => {
+    const cell = t.parentElement.tagName.toLowerCase() === 'svg' ? null : t.parentElement;
+    const rect = cell && cell.querySelector(':scope > rect');
+    const fill = rect ? getComputedStyle(rect).fill : 'none';
+    const ground = fill && fill !== 'none' ? fill : page;
+    return [t.textContent, ratio(getComputedStyle(t).fill, ground)];
+  });
+}"""
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+@pytest.mark.parametrize("rel", ["coverage/csf.html", "sod.html"])
+def test_pictures_are_readable_in_light_and_dark_and_print(  # type: ignore[no-untyped-def]
+    site: Path, browser, scheme: str, rel: str
+) -> None:
+    page = browser.new_page(viewport={"width": 1400, "height": 900}, color_scheme=scheme)
+    page.goto((site / rel).as_uri())
+    texts = page.evaluate(PICTURE_CONTRAST)
+    assert len(texts) > 20
+    faint = [(text, round(ratio, 2)) for text, ratio in texts if ratio < 4.5]
+    assert faint == []
+    page.emulate_media(media="print")
+    assert page.locator("figure.cb-figure svg").first.is_visible()
+    page.close()

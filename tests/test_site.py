@@ -309,3 +309,76 @@ def test_content_has_no_inline_style_no_empty_header_and_labelled_filters(site: 
         label = select.getparent()
         assert label.tag == "label"
         assert label.text.strip() == select.get("name").capitalize()
+
+
+def svg_nodes(tree: html.HtmlElement, klass: str, name: str) -> list[html.HtmlElement]:
+    """Elements named ``name`` inside the page's inline SVG of class ``klass``."""
+    return tree.xpath(
+        f"//*[local-name()='svg'][contains(@class, '{klass}')]//*[local-name()='{name}']"
+    )
+
+
+def test_the_csf_heat_map_counts_controls_and_shows_the_worst_status(site: Path) -> None:
+    from generator.catalog.loader import load_catalog
+    from generator.evaluation.evaluate import evaluate
+    from generator.evaluation.status import control_status
+    from generator.references import load_csf
+
+    catalog = load_catalog(EXAMPLE)
+    evaluation = evaluate(catalog)
+    status = {c.id: str(control_status(catalog, evaluation, c)) for c in catalog.controls.values()}
+    csf = load_csf()
+    tree = page(site, "coverage/csf.html")
+    svg = tree.xpath("//*[local-name()='svg'][contains(@class, 'cb-heatmap')]")[0]
+    title_id = svg.get("aria-labelledby")
+    assert svg.xpath(f".//*[local-name()='title'][@id='{title_id}']")[0].text
+    cells = {
+        a.xpath("string(*[local-name()='text'][1])"): a for a in svg_nodes(tree, "cb-heatmap", "a")
+    }
+    categories = [c for f in csf.functions for c in csf.categories_of(f.id)]
+    assert list(cells) == [c.id for c in categories]
+    worst_first = ["open findings", "not assessed", "clean"]
+    for category in categories:
+        ids = {s.id for s in csf.subcategories_of(category.id)} | {category.id}
+        mapped = {c.id for c in catalog.controls.values() if ids & set(c.mappings.csf)}
+        held = {status[c] for c in mapped}
+        worst = next((s for s in worst_first if s in held), "not covered")
+        cell = cells[category.id]
+        words = [t.text for t in cell.xpath("*[local-name()='text']")]
+        assert words[1] == (f"{len(mapped)} control" + ("" if len(mapped) == 1 else "s"))
+        assert words[2] == worst
+        name = cell.xpath("string(*[local-name()='title'])")  # the link's accessible name
+        assert name.startswith(f"{category.id} {category.name}: ")
+        target = cell.get("href").removeprefix("#")
+        assert tree.xpath(f"//tr[@id='{target}']/td[1]")[0].text_content().strip() == category.id
+    fallback = tree.xpath("//details[contains(@class, 'cb-fallback')]//tbody/tr")
+    assert len(fallback) == len(categories)
+
+
+def test_the_sod_picture_marks_held_conflicts_and_links_each_to_its_judgement(site: Path) -> None:
+    from generator.catalog.loader import load_catalog
+    from generator.evaluation.evaluate import evaluate
+
+    evaluation = evaluate(load_catalog(EXAMPLE))
+    conflicts = evaluation.context.access.conflicts
+    assert conflicts, "the example holds conflicts"
+    tree = page(site, "sod.html")
+    diamonds = [
+        p for p in svg_nodes(tree, "cb-sodmap", "path") if "cb-sod-conflict" in p.get("class")
+    ]
+    assert len(diamonds) == 2 * len(conflicts) + 1  # and one in the legend
+    arcs = [p for p in svg_nodes(tree, "cb-sodmap", "path") if p.get("class") == "cb-sod-pair"]
+    assert len(arcs) == 3  # the example's rule sets define three conflicting pairs
+    links = svg_nodes(tree, "cb-sodmap", "a")
+    assert len(links) == len(conflicts)
+    for link, held in zip(links, conflicts, strict=True):
+        target, fragment = link.get("href").split("#")
+        assert link.get("aria-label").endswith(link.xpath("string(.)"))
+        row = page(site, target).xpath(f"//*[@id='{fragment}']")[0]
+        text = " ".join(row.text_content().split())
+        if target == "exceptions.html":
+            assert link.xpath("string(.)") == f"exception {text}"
+        else:  # the open finding about this conflict (no exception, or an expired one)
+            assert target == "findings/index.html"
+            assert row.get("data-rule") in {"SOD-3", "EXC-3"}
+            assert held.person in text

@@ -28,11 +28,12 @@ from ..model.slugs import slug as slug
 from ..references import load_csf, load_owasp_nhi
 from ..resources import TEMPLATES
 from ..views import CatalogViews
+from ..views.types import html_id
 from .env import make_environment, visible
 from .outdir import output_lock as output_lock
 from .outdir import staging_dir as staging_dir
 from .outdir import swap_in as swap_in
-from .svg import bar_chart, heat_cell
+from .svg import bar_chart, heat_cell, heat_map, sod_matrix
 
 Progress = Callable[[str], None]
 NavItem = str | dict[str, Any]
@@ -55,6 +56,7 @@ def site_environment(overrides: Path | None = None) -> Environment:
     env = make_environment("site", overrides)
     env.filters["slug"] = slug
     env.filters["heat"] = heat_cell
+    env.filters["html_id"] = html_id
     return env
 
 
@@ -150,7 +152,14 @@ def render_pages(
     for system in views.systems:
         pages.append(page(f"systems/{slug(system.id)}.md", system.name, "system.md.j2", s=system))
     pages += [
-        page("sod.md", "SoD conflicts", "sod.md.j2", wide=True, sod=views.sod),
+        page(
+            "sod.md",
+            "SoD conflicts",
+            "sod.md.j2",
+            wide=True,
+            sod=views.sod,
+            sod_picture=sod_matrix(views.sod, "People by segregation-of-duties duty", "cb-sod"),
+        ),
         page(
             "exceptions.md",
             "Exceptions register",
@@ -171,7 +180,10 @@ def render_pages(
             "coverage/csf.md",
             "NIST CSF 2.0",
             "coverage-csf.md.j2",
+            wide=True,  # the heat map reads at its natural size
             rows=views.coverage.csf,
+            heat_rows=views.csf_heatmap,
+            heatmap=heat_map(views.csf_heatmap, "NIST CSF 2.0 coverage heat map", "cb-csf"),
             share=views.coverage.csf_subcategories,
             source_url=load_csf().source_url,
         ),

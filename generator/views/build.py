@@ -9,9 +9,9 @@ from ..diagnostics import Location
 from ..evaluation.coverage import Coverage, ElementCoverage
 from ..evaluation.coverage import compute as compute_coverage
 from ..evaluation.evaluate import Evaluation
-from ..evaluation.findings import Finding
+from ..evaluation.findings import Finding, fingerprint
 from ..evaluation.rules import RULES, RULES_BY_ID, Context, Rule
-from ..evaluation.status import control_status
+from ..evaluation.status import ControlStatus, control_status
 from ..model import AccountType, Catalog, Control, Decision, Person, Review, Severity
 from ..model.retention import describe, in_months
 from ..model.urls import file_link
@@ -24,6 +24,8 @@ from .types import (
     EvidenceView,
     ExceptionView,
     FindingView,
+    HeatCellView,
+    HeatRowView,
     MappingView,
     NhiView,
     OwnershipView,
@@ -37,6 +39,7 @@ from .types import (
     SourceRef,
     StateExtractView,
     SystemView,
+    html_id,
 )
 
 
@@ -88,7 +91,7 @@ class CatalogViews:
         entry = self.catalog.controls[control_id].owner_on(self.as_of)
         return entry.person if entry else ""
 
-    def finding(self, finding: Finding) -> FindingView:
+    def finding(self, finding: Finding, anchor: str = "") -> FindingView:
         rule = RULES_BY_ID.get(finding.rule)
         waiver = finding.waiver
         waiver_text = (
@@ -109,6 +112,7 @@ class CatalogViews:
             source=self.source(finding.location),
             waiver=waiver_text,
             notes=finding.notes,
+            anchor=anchor,
         )
 
     # -- findings and rules --------------------------------------------------------
@@ -120,7 +124,14 @@ class CatalogViews:
             self.evaluation.findings,
             key=lambda f: (not f.is_open, f.severity.rank, *f.sort_key()),
         )
-        return tuple(self.finding(f) for f in ordered)
+        seen: Counter[str] = Counter()
+        out = []
+        for finding in ordered:
+            key = fingerprint(finding)
+            seen[key] += 1  # the same rule, control and subject twice: still two anchors
+            anchor = f"f-{key[:12]}" + (f"-{seen[key]}" if seen[key] > 1 else "")
+            out.append(self.finding(finding, anchor))
+        return tuple(out)
 
     @cached_property
     def _findings_by_control(self) -> dict[str | None, list[FindingView]]:
@@ -381,6 +392,40 @@ class CatalogViews:
         )
         flagged = {f.control for f in self.evaluation.open if f.rule.startswith("OWN-")}
         return valid, len(self.controls) - valid, len(flagged)
+
+    @cached_property
+    def csf_heatmap(self) -> tuple[HeatRowView, ...]:
+        """CSF 2.0 functions (rows) by their categories: how many controls map to each
+        category and the worst status among them."""
+        status = {c.id: c.status for c in self.controls}
+        worst_first = [str(s) for s in (ControlStatus.OPEN_FINDINGS, ControlStatus.NOT_ASSESSED)]
+
+        def worst(controls: tuple[str, ...]) -> str:
+            if not controls:
+                return "not covered"
+            held = {status[c] for c in controls if c in status}
+            return next((s for s in worst_first if s in held), str(ControlStatus.CLEAN))
+
+        rows: list[HeatRowView] = []
+        function: ElementCoverage | None = None
+        cells: list[HeatCellView] = []
+        for element in (*self.coverage.csf, None):
+            if element is None or element.level == "function":
+                if function is not None:
+                    rows.append(HeatRowView(function.id, function.title, tuple(cells)))
+                function, cells = element, []
+            elif element.level == "category":
+                cells.append(
+                    HeatCellView(
+                        id=element.id,
+                        name=element.title,
+                        controls=len(element.controls),
+                        status=worst(element.controls),
+                        open_findings=element.open_findings,
+                        anchor=html_id(element.id, "csf"),
+                    )
+                )
+        return tuple(rows)
 
     def coverage_rows(self, framework: str) -> tuple[ElementCoverage, ...]:
         return self.coverage.csf if framework == "csf" else self.coverage.nhi

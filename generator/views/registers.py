@@ -3,20 +3,28 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from ..diagnostics import Location
 from ..evaluation.rules import Context
-from ..evaluation.validity import ExceptionStatus, covering_exception, exception_status
+from ..evaluation.validity import (
+    ExceptionStatus,
+    covering_exception,
+    exception_status,
+    exceptions_for,
+)
 from ..model import Catalog
 from .types import (
     BreakGlassView,
     ConflictView,
     ExceptionView,
+    FindingView,
     NhiView,
     PersonView,
+    SodRowView,
     SodView,
     SourceRef,
+    html_id,
 )
 
 
@@ -26,6 +34,9 @@ class CatalogViews(Protocol):
     catalog: Catalog
     ctx: Context
     as_of: date
+
+    @property
+    def findings(self) -> tuple[FindingView, ...]: ...
 
     def source(self, location: Location) -> SourceRef: ...
 
@@ -65,6 +76,32 @@ def exception_views(views: CatalogViews) -> tuple[ExceptionView, ...]:
 # -- dashboard -----------------------------------------------------------------
 
 
+def exception_anchor(exception_id: str) -> str:
+    """The fragment of an exception's row in the exceptions register."""
+    return html_id(exception_id, "exc")
+
+
+def _judged_by(
+    views: CatalogViews, person: str, ruleset: str, duties: tuple[str, str]
+) -> tuple[str, str]:
+    """Where a held conflict is judged, as (link from the site root, label): the exception
+    in force, else the open finding about it (SOD-3 without an exception, an EXC rule on its
+    expired one), else the findings page."""
+    covering = covering_exception(views.catalog, person, ruleset, duties, views.as_of)
+    if covering is not None:
+        return f"exceptions.html#{exception_anchor(covering.id)}", f"exception {covering.id}"
+    recorded = {e.id for e in exceptions_for(views.catalog, person, ruleset, duties)}
+    unexcepted = f"holds conflicting duties {duties[0]} and {duties[1]} ({ruleset}:"
+    for finding in views.findings:
+        if not finding.open:
+            continue
+        if (
+            finding.rule == "SOD-3" and finding.subject == person and unexcepted in finding.message
+        ) or (finding.rule.startswith("EXC-") and finding.subject in recorded):
+            return f"findings/index.html#{finding.anchor}", f"finding {finding.rule}"
+    return "findings/index.html", "findings"
+
+
 def sod_view(views: CatalogViews) -> SodView:
     """The duties matrix (who holds which duty) and the held conflicts."""
     conflicts = views.ctx.access.conflicts
@@ -76,16 +113,20 @@ def sod_view(views: CatalogViews) -> SodView:
             return f"{covering.id}{until}"
         return ""
 
-    rows = tuple(
-        ConflictView(
+    def conflict_view(c: Any) -> ConflictView:
+        link, label = _judged_by(views, c.person, c.ruleset, c.duties)
+        return ConflictView(
             person=views.person(c.person),  # type: ignore[arg-type]
             ruleset=c.ruleset,
             duties=" + ".join(c.duties),
             via=f"{c.first.entitlement} ({c.first.account}), {c.second.entitlement} ({c.second.account})",
             exception=exception_note(c.person, c.ruleset, c.duties),
+            duty_ids=(c.duties[0], c.duties[1]),
+            link=link,
+            link_label=label,
         )
-        for c in conflicts
-    )
+
+    rows = tuple(conflict_view(c) for c in conflicts)
     duties = tuple(
         (rs.id, duty.id, duty.name) for rs in views.catalog.rulesets.values() for duty in rs.duties
     )
@@ -96,7 +137,21 @@ def sod_view(views: CatalogViews) -> SodView:
         (views.person(p), tuple((rs, d) in held[p] for rs, d, _ in duties))  # type: ignore[misc]
         for p in sorted(held)
     )
-    return SodView(duties=duties, matrix=matrix, conflicts=rows)
+    picture = []
+    for person, cells in matrix:
+        own = tuple(c for c in rows if c.person.id == person.id)
+        in_conflict = {(c.ruleset, d) for c in own for d in c.duty_ids}
+        states = tuple(
+            ("conflict" if (rs, d) in in_conflict else "held") if cell else ""
+            for (rs, d, _), cell in zip(duties, cells, strict=True)
+        )
+        picture.append(SodRowView(person=person, cells=states, conflicts=own))
+    pairs = tuple(
+        (rs.id, conflict.duties[0], conflict.duties[1])
+        for rs in views.catalog.rulesets.values()
+        for conflict in rs.conflicts
+    )
+    return SodView(duties=duties, matrix=matrix, conflicts=rows, rows=tuple(picture), pairs=pairs)
 
 
 def break_glass_views(views: CatalogViews) -> tuple[BreakGlassView, ...]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from dataclasses import dataclass
 from datetime import date
@@ -9,6 +10,14 @@ from datetime import date
 from ..model import Severity
 
 SEVERITY_ORDER = tuple(Severity)
+
+_NOT_IN_ID = re.compile(r"[^A-Za-z0-9_-]+")
+
+
+def html_id(value: str, prefix: str) -> str:
+    """An HTML id (and URL fragment) for a record: ``prefix-`` and its ID with anything but
+    letters, digits, dash and underscore as a dash (``GV.OC`` -> ``csf-GV-OC``)."""
+    return f"{prefix}-{_NOT_IN_ID.sub('-', value).strip('-')}"
 
 
 @dataclass(frozen=True)
@@ -51,6 +60,8 @@ class FindingView:
     source: SourceRef
     waiver: str | None
     notes: tuple[str, ...]
+    anchor: str = ""
+    """The finding's row on the findings page (``f-`` and its fingerprint), for links."""
 
 
 @dataclass(frozen=True)
@@ -242,6 +253,22 @@ class ConflictView:
     exception: str
     """The exception that manages the conflict at the as-of date ("ID until D"), or "" when
     none does (none recorded, expired or not yet in force: a finding says which)."""
+    duty_ids: tuple[str, str] = ("", "")
+    link: str = ""
+    """Where the conflict is judged, relative to the site root: its exception in the
+    register when one is in force, else its open finding on the findings page."""
+    link_label: str = ""
+    """What :attr:`link` points at ("exception SODX-2026-002", "finding SOD-3")."""
+
+
+@dataclass(frozen=True)
+class SodRowView:
+    """One person's row of the SoD picture: a state per duty of :attr:`SodView.duties`
+    ("" not held, "held", "conflict": held as one side of a conflict the person holds)."""
+
+    person: PersonView
+    cells: tuple[str, ...]
+    conflicts: tuple[ConflictView, ...]
 
 
 @dataclass(frozen=True)
@@ -249,6 +276,33 @@ class SodView:
     duties: tuple[tuple[str, str, str], ...]
     matrix: tuple[tuple[PersonView, tuple[bool, ...]], ...]
     conflicts: tuple[ConflictView, ...]
+    rows: tuple[SodRowView, ...] = ()
+    pairs: tuple[tuple[str, str, str], ...] = ()
+    """The conflicting duty pairs the rule sets define: (rule set, duty, duty)."""
+
+
+@dataclass(frozen=True)
+class HeatCellView:
+    """A CSF 2.0 category in the coverage heat map."""
+
+    id: str
+    name: str
+    controls: int
+    status: str
+    """The worst status of its controls ("open findings", "not assessed", "clean"), or
+    "not covered" when no control maps to it."""
+    open_findings: int
+    anchor: str
+    """The category's row on the coverage page (``csf-`` and its slug)."""
+
+
+@dataclass(frozen=True)
+class HeatRowView:
+    """A CSF 2.0 function and its categories, left to right."""
+
+    id: str
+    name: str
+    cells: tuple[HeatCellView, ...]
 
 
 @dataclass(frozen=True)
@@ -296,6 +350,8 @@ __all__ = [
     "EvidenceView",
     "ExceptionView",
     "FindingView",
+    "HeatCellView",
+    "HeatRowView",
     "MappingView",
     "NhiView",
     "OwnershipView",
@@ -305,6 +361,7 @@ __all__ = [
     "ReviewView",
     "RoleView",
     "RuleView",
+    "SodRowView",
     "SodView",
     "SourceRef",
     "StateExtractView",

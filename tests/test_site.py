@@ -382,3 +382,47 @@ def test_the_sod_picture_marks_held_conflicts_and_links_each_to_its_judgement(si
             assert target == "findings/index.html"
             assert row.get("data-rule") in {"SOD-3", "EXC-3"}
             assert held.person in text
+
+
+def test_the_dashboard_shows_the_year_quarter_by_quarter(site: Path) -> None:
+    from datetime import date
+
+    from generator.catalog.loader import load_catalog
+    from generator.evaluation.evaluate import evaluate
+
+    catalog = load_catalog(EXAMPLE)
+    evaluation = evaluate(catalog)
+    tree = page(site, "index.html")
+    heading = "//h2[normalize-space()='The year at a glance']"
+    tables = tree.xpath(f"{heading}/following::table")
+    trend = [
+        [td.text_content().strip() for td in tr.xpath("td")]
+        for tr in tables[0].xpath(".//tbody/tr")
+    ]
+    # one row per quarter end before the as-of date, then the as-of date (here a quarter end)
+    assert [row[0] for row in trend] == ["2026-03-31", "2026-06-30", "2026-09-30"]
+    assert trend[-1][1] == "Q3 end, as of"
+    for row in trend:
+        counts = evaluate(catalog, date.fromisoformat(row[0])).by_severity()
+        assert [int(n) for n in row[2:6]] == list(counts.values())
+        assert int(row[6]) == sum(counts.values())
+    assert int(trend[-1][6]) == len(evaluation.open)
+    chart = tree.xpath(
+        "//*[local-name()='svg'][@aria-label='Open findings by severity at each quarter end']"
+    )[0]
+    texts = [t.text for t in chart.xpath(".//*[local-name()='text'][@font-weight='700']")]
+    assert texts == [row[6] for row in trend]  # each bar's total
+    # reviews: missing ones are CAD-1's findings, late ones CAD-2's (open or waived)
+    reviews = [
+        [td.text_content().strip() for td in tr.xpath("td")]
+        for tr in tables[1].xpath(".//tbody/tr")
+    ]
+    assert [row[0] for row in reviews] == ["Q1", "Q2", "Q3"]
+    for row in reviews:
+        assert int(row[2]) == int(row[3]) + int(row[4]) + int(row[5])
+    by_rule = {r: sum(1 for f in evaluation.findings if f.rule == r) for r in ("CAD-1", "CAD-2")}
+    assert sum(int(row[5]) for row in reviews) == by_rule["CAD-1"]
+    assert sum(int(row[4]) for row in reviews) == by_rule["CAD-2"]
+    assert tree.xpath(
+        "//*[local-name()='svg'][@aria-label='Reviews due by the as-of date, by quarter of their due date']"
+    )

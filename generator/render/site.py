@@ -33,7 +33,7 @@ from .env import make_environment, visible
 from .outdir import output_lock as output_lock
 from .outdir import staging_dir as staging_dir
 from .outdir import swap_in as swap_in
-from .svg import bar_chart, heat_cell, heat_map, sod_matrix
+from .svg import bar_chart, heat_cell, heat_map, sod_matrix, stacked_bars
 
 Progress = Callable[[str], None]
 NavItem = str | dict[str, Any]
@@ -99,6 +99,24 @@ def render_pages(
             threshold=str(settings.fail_on),
             severity_chart=bar_chart(views.severity_bars, "Open findings by severity"),
             family_chart=bar_chart(views.family_bars, "Open findings by rule family"),
+            trend=views.findings_trend,
+            trend_chart=stacked_bars(
+                [
+                    (p.label, str(p.day), [n for _, n in p.by_severity])
+                    for p in views.findings_trend
+                ],
+                [(str(s), str(s)) for s in Severity],
+                "Open findings by severity at each quarter end",
+            ),
+            review_quarters=views.review_quarters,
+            review_chart=stacked_bars(
+                [
+                    (q.label, f"to {q.end}", [q.on_time, q.late, q.missing])
+                    for q in views.review_quarters
+                ],
+                [("on time", "clean"), ("late", "medium"), ("missing", "critical")],
+                "Reviews due by the as-of date, by quarter of their due date",
+            ),
             worst=views.worst_controls,
             owned=owned,
             unowned=views.unowned,

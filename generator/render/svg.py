@@ -23,6 +23,7 @@ COLOURS = {  # the stylesheet's severity colours (controlbook.css)
     "medium": "#b45309",
     "low": "#1565c0",
     "family": "#5c6bc0",
+    "clean": "#2e7d32",
 }
 
 
@@ -208,5 +209,64 @@ def sod_matrix(sod: SodView, title: str, ident: str, root: str = "") -> Markup:
         f'<text x="156" y="{legend_y}" font-size="12">holds both duties of a conflicting pair '
         "(the arcs above join the pairs)</text>"
     )
+    parts.append("</svg>")
+    return Markup("".join(parts))
+
+
+def stacked_bars(
+    columns: Sequence[tuple[str, str, Sequence[int]]],
+    series: Sequence[tuple[str, str]],
+    title: str,
+) -> Markup:
+    """Vertical bars, one per column (label, second label, a value per series), stacked
+    bottom-up in the order of ``series`` ((name, tone): tone is a :data:`COLOURS` key).
+    Every segment of some height writes its value, every bar its total; a legend names
+    the series. Meant beside a table with the same figures."""
+    col_w, gap, chart_h, left = 78, 34, 170, 10
+    width = max(left + len(columns) * (col_w + gap), 320)
+    legend_y = chart_h + 74
+    height = legend_y + 22
+    top = max((sum(values) for _, _, values in columns), default=0) or 1
+    scale = (chart_h - 24) / top
+    parts = [
+        f'<svg class="cb-chart" role="img" aria-label="{escape(title)}" '
+        f'viewBox="0 0 {width} {height}" width="{width}" height="{height}" '
+        'xmlns="http://www.w3.org/2000/svg">',
+        f"<title>{escape(title)}</title>",
+        f'<line class="cb-axis" x1="0" y1="{chart_h}" x2="{width}" y2="{chart_h}"/>',
+    ]
+    for c, (label, second, values) in enumerate(columns):
+        x = left + c * (col_w + gap)
+        y = chart_h
+        for (_, tone), value in zip(series, values, strict=True):
+            h = round(value * scale)
+            if not h:
+                continue
+            y -= h
+            parts.append(  # a thin line of the page's colour between segments
+                f'<rect class="cb-segment" x="{x}" y="{y}" width="{col_w}" height="{h}" '
+                f'fill="{COLOURS.get(tone, "#616161")}"/>'
+            )
+            if h >= 16:
+                parts.append(
+                    f'<text class="cb-on-fill" x="{x + col_w // 2}" y="{y + h // 2 + 5}" '
+                    f'font-size="13" text-anchor="middle">{value}</text>'
+                )
+        parts.append(
+            f'<text x="{x + col_w // 2}" y="{y - 6}" font-size="13" font-weight="700" '
+            f'text-anchor="middle">{sum(values)}</text>'
+            f'<text x="{x + col_w // 2}" y="{chart_h + 20}" font-size="13" '
+            f'text-anchor="middle">{escape(label)}</text>'
+            f'<text x="{x + col_w // 2}" y="{chart_h + 38}" font-size="12" '
+            f'text-anchor="middle">{escape(second)}</text>'
+        )
+    x = left
+    for name, tone in series:
+        parts.append(
+            f'<rect x="{x}" y="{legend_y - 11}" width="12" height="12" '
+            f'fill="{COLOURS.get(tone, "#616161")}"/>'
+            f'<text x="{x + 17}" y="{legend_y}" font-size="12">{escape(name)}</text>'
+        )
+        x += 17 + 8 * len(name) + 16
     parts.append("</svg>")
     return Markup("".join(parts))

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 from collections import Counter
+from datetime import timedelta
 from functools import cached_property
 
 from ..diagnostics import Location
 from ..evaluation.coverage import Coverage, ElementCoverage
 from ..evaluation.coverage import compute as compute_coverage
-from ..evaluation.evaluate import Evaluation
+from ..evaluation.evaluate import Evaluation, evaluate
 from ..evaluation.findings import Finding, fingerprint
 from ..evaluation.rules import RULES, RULES_BY_ID, Context, Rule
+from ..evaluation.rules.context import add_months
 from ..evaluation.status import ControlStatus, control_status
-from ..model import AccountType, Catalog, Control, Decision, Person, Review, Severity
+from ..model import AccountType, Catalog, Control, Decision, Period, Person, Review, Severity
 from ..model.retention import describe, in_months
 from ..model.urls import file_link
 from ..references import ResolutionStatus, load_csf, load_owasp_nhi, resolve_csf, resolve_nhi
@@ -32,6 +34,7 @@ from .types import (
     PersonRolesView,
     PersonView,
     PopulationView,
+    ReviewQuarterView,
     ReviewView,
     RoleView,
     RuleView,
@@ -39,6 +42,7 @@ from .types import (
     SourceRef,
     StateExtractView,
     SystemView,
+    TrendPointView,
     html_id,
 )
 
@@ -426,6 +430,79 @@ class CatalogViews:
                     )
                 )
         return tuple(rows)
+
+    # -- the year at a glance ---------------------------------------------------------
+
+    def quarters(self) -> tuple[Period, ...]:
+        """The quarters of the assessed period that have started by the as-of date."""
+        period = self.catalog.settings.period
+        out = []
+        start = period.start
+        while start <= min(period.end, self.as_of):
+            end = min(add_months(start, 3) - timedelta(days=1), period.end)
+            out.append(Period(start=start, end=end))
+            start = end + timedelta(days=1)
+        return tuple(out)
+
+    @cached_property
+    def findings_trend(self) -> tuple[TrendPointView, ...]:
+        """Open findings by severity at each quarter end up to the as-of date, and at the
+        as-of date: the catalog evaluated again at each of those days."""
+        days = [q.end for q in self.quarters() if q.end < self.as_of]
+        points = []
+        for number, day in enumerate(days, 1):
+            counts = evaluate(self.catalog, day).by_severity()
+            points.append(
+                TrendPointView(f"Q{number} end", day, tuple((str(s), counts[s]) for s in Severity))
+            )
+        counts = self.evaluation.by_severity()
+        ends = [q.end for q in self.quarters()]
+        label = f"Q{ends.index(self.as_of) + 1} end, as of" if self.as_of in ends else "as of"
+        points.append(
+            TrendPointView(label, self.as_of, tuple((str(s), counts[s]) for s in Severity))
+        )
+        return tuple(points)
+
+    @cached_property
+    def review_quarters(self) -> tuple[ReviewQuarterView, ...]:
+        """Per quarter, the reviews due in it (each population of a periodic control, each
+        period, as CAD-1 expects them): completed on time, late, missing at the as-of date,
+        or not due yet."""
+        quarters = self.quarters()
+        tally = [[0, 0, 0, 0] for _ in quarters]  # on time, late, missing, not yet due
+        for control in self.catalog.controls.values():
+            reviews = self.catalog.reviews_of(control.id)
+            for period in self.ctx.expected_periods(control):
+                default_due = period.end + timedelta(days=self.ctx.due_days(control))
+                for population in control.populations:
+                    matching = [
+                        r
+                        for r in reviews
+                        if r.population == population.id
+                        and r.period.start <= period.start
+                        and r.period.end >= period.end
+                    ]
+                    due = self.ctx.due_date(matching[0]) if matching else default_due
+                    slot = next(
+                        (i for i, q in enumerate(quarters) if q.start <= due <= q.end), None
+                    )
+                    if slot is None:
+                        continue  # due after the as-of date's quarter or the period
+                    done = [
+                        r.completed
+                        for r in matching
+                        if r.completed is not None and r.completed <= self.as_of
+                    ]
+                    if done:
+                        tally[slot][0 if min(done) <= due else 1] += 1
+                    elif due < self.as_of:
+                        tally[slot][2] += 1
+                    else:
+                        tally[slot][3] += 1
+        return tuple(
+            ReviewQuarterView(f"Q{n}", q.start, q.end, *counts)
+            for n, (q, counts) in enumerate(zip(quarters, tally, strict=True), 1)
+        )
 
     def coverage_rows(self, framework: str) -> tuple[ElementCoverage, ...]:
         return self.coverage.csf if framework == "csf" else self.coverage.nhi

@@ -282,6 +282,37 @@ class SodView:
 
 
 @dataclass(frozen=True)
+class TrendPointView:
+    """Open findings by severity on one day (a quarter end, or the as-of date)."""
+
+    label: str
+    day: date
+    by_severity: tuple[tuple[str, int], ...]
+
+    @property
+    def total(self) -> int:
+        return sum(n for _, n in self.by_severity)
+
+
+@dataclass(frozen=True)
+class ReviewQuarterView:
+    """The reviews of one quarter of the assessed period, by the quarter of their due date:
+    due by the as-of date (on time + late + missing), and those not yet due."""
+
+    label: str
+    start: date
+    end: date
+    on_time: int
+    late: int
+    missing: int
+    not_yet_due: int
+
+    @property
+    def due(self) -> int:
+        return self.on_time + self.late + self.missing
+
+
+@dataclass(frozen=True)
 class HeatCellView:
     """A CSF 2.0 category in the coverage heat map."""
 
@@ -358,6 +389,7 @@ __all__ = [
     "PersonRolesView",
     "PersonView",
     "PopulationView",
+    "ReviewQuarterView",
     "ReviewView",
     "RoleView",
     "RuleView",
@@ -366,4 +398,5 @@ __all__ = [
     "SourceRef",
     "StateExtractView",
     "SystemView",
+    "TrendPointView",
 ]

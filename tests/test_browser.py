@@ -325,3 +325,28 @@ def test_pictures_are_readable_in_light_and_dark_and_print(  # type: ignore[no-u
     page.emulate_media(media="print")
     assert page.locator("figure.cb-figure svg").first.is_visible()
     page.close()
+
+
+SCREENSHOT_PAGES = {
+    "dashboard": ("index.html", None),
+    "control-ITGC-UAR-ERP": ("controls/ITGC-UAR-ERP.html", None),
+    "findings": ("findings/index.html", None),
+    "exceptions": ("exceptions.html", None),
+    "sod": ("sod.html", None),
+    "coverage-heatmap": ("coverage/csf.html", "figure.cb-figure"),
+}
+
+
+def test_screenshots_for_a_person_to_look_at(site: Path, browser) -> None:  # type: ignore[no-untyped-def]
+    """Writes build/screenshots/<name>.png at 1400 px: whole pages, and the heat map alone."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page = browser.new_page(viewport={"width": 1400, "height": 900})
+    for name, (rel, element) in SCREENSHOT_PAGES.items():
+        page.goto((site / rel).as_uri())
+        target = SCREENSHOTS / f"{name}.png"
+        if element:
+            page.locator(element).first.screenshot(path=str(target))
+        else:
+            page.screenshot(path=str(target), full_page=True)
+        assert not_blank(target), target
+    page.close()

@@ -242,6 +242,10 @@ def html_validate() -> list[str]:
     npm, node = shutil.which("npm"), shutil.which("node")
     if not npm or not node:
         pytest.skip("html-validate needs Node.js and npm (apt-get install npm)")
+    version = subprocess.run([node, "--version"], capture_output=True, text=True).stdout
+    major, minor = (int(n) for n in version.strip().lstrip("v").split(".")[:2])
+    if (major, minor) < (20, 19):
+        pytest.skip(f"{HTML_VALIDATE} needs Node.js 20.19 or later (this is {version.strip()})")
     prefix = Path(__file__).resolve().parents[1] / "build" / "node" / HTML_VALIDATE
     script = prefix / "node_modules" / "html-validate" / "bin" / "html-validate.mjs"
     if not script.exists():

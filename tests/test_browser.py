@@ -183,6 +183,17 @@ def test_register_tables_show_every_column_at_1400px(served: str, browser, rel: 
     page.close()
 
 
+@pytest.mark.parametrize("rel", ["index.html", "systems/index.html", "coverage/csf.html"])
+def test_tables_of_other_wide_pages_fit_at_1400px(served: str, browser, rel: str) -> None:  # type: ignore[no-untyped-def]
+    page = browser.new_page(viewport={"width": 1400, "height": 900})
+    page.goto(f"{served}/{rel}")
+    for table in page.evaluate(MEASURE_TABLES):
+        for name, right in table["headers"]:
+            assert right <= min(table["window"], table["content"]) + 1, (rel, name, table)
+        assert not table["scrolls"], (rel, table)
+    page.close()
+
+
 def test_findings_ids_stay_on_one_line_and_paths_are_shortened(served: str, browser) -> None:  # type: ignore[no-untyped-def]
     page = browser.new_page(viewport={"width": 1400, "height": 900})
     page.goto(f"{served}/findings/index.html")

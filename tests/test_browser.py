@@ -126,6 +126,38 @@ def test_search_finds_a_control_by_id(served: str, browser) -> None:  # type: ig
     page.screenshot(path=str(SCREENSHOTS / "search.png"))
 
 
+@pytest.mark.parametrize(
+    ("query", "snippet"),
+    [
+        ("BKOWALSKI", "BKOWALSKI Bartosz Kowalski employee"),  # an account
+        ("Kowalski", "Bartosz Kowalski"),  # a person
+        ("Z_P2P_VENDOR_MAINT", "Z_P2P_PAYMENT_RELEASE, Z_P2P_VENDOR_MAINT"),  # an entitlement
+    ],
+)
+def test_search_finds_people_accounts_and_entitlements(  # type: ignore[no-untyped-def]
+    served: str, browser, query: str, snippet: str
+) -> None:
+    page = browser.new_page()
+    page.goto(f"{served}/index.html")
+    page.wait_for_load_state("networkidle")  # the search index is loaded by a worker
+    search = page.locator("input.md-search__input")
+    search.click()
+    search.press_sequentially(query, delay=20)
+    expect(page.locator(".md-search-result__meta")).to_contain_text("matching", timeout=15_000)
+    # the results render as the list scrolls: scroll to its end until the ERP system's
+    # accounts are there, with the cells of the account's row apart in the snippet
+    state = page.locator(
+        ".md-search-result__list a[href*='systems/erp.html'][href*='#accounts-in-the-state']"
+    )
+    for _ in range(20):
+        if state.count():
+            break
+        page.locator(".md-search__scrollwrap").evaluate("e => e.scrollTop = e.scrollHeight")
+        page.wait_for_timeout(250)
+    expect(state.first).to_contain_text(snippet)
+    page.close()
+
+
 def test_findings_filters_work(served: str, browser) -> None:  # type: ignore[no-untyped-def]
     page = browser.new_page()
     page.goto(f"{served}/findings/index.html")

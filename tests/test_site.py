@@ -6,11 +6,13 @@ generated pages (not just that files exist).
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import json
 import re
 import shutil
 import subprocess
+from html import unescape
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
@@ -430,3 +432,145 @@ def test_the_dashboard_shows_the_year_quarter_by_quarter(site: Path) -> None:
     assert tree.xpath(
         "//*[local-name()='svg'][@aria-label='Reviews due by the as-of date, by quarter of their due date']"
     )
+
+
+def search_docs(site: Path) -> list[dict[str, str]]:
+    """The entries of the built search index (one per page section)."""
+    return json.loads((site / "search" / "search_index.json").read_text("utf-8"))["docs"]
+
+
+def found(docs: list[dict[str, str]], term: str) -> list[dict[str, str]]:
+    """The entries whose title or text holds ``term`` as a whole word (as search finds it)."""
+    word = re.compile(rf"(?<![\w.@-]){re.escape(term)}(?![\w@-])")
+    return [d for d in docs if word.search(d["title"]) or word.search(d["text"])]
+
+
+def test_search_snippets_keep_table_cells_apart(site: Path) -> None:
+    docs = search_docs(site)
+    findings = next(d for d in docs if d["location"] == "findings/index.html")
+    # the row of BRK-1 (high, rule, control, owner...): each cell a word of its own
+    assert re.search(r"\bhigh BRK-1 ITGC-BG-01 z\.ali\b", findings["text"]), findings["text"]
+    assert "highBRK-1" not in findings["text"]
+    assert "All severities" not in findings["text"]  # the filter bar is not indexed
+    sod = next(d for d in docs if d["location"] == "sod.html#person-x-duty-matrix")
+    assert "sod-p2pcreate-vendor" not in sod["text"]
+    assert re.search(r"\bsod-p2p create-vendor\b", sod["text"])
+    for doc in docs:  # no cell, option or chart label runs into the next one anywhere
+        assert not re.search(r"</(td|th|li|option)>\S", doc["text"]), doc["location"]
+
+
+def test_search_separators_part_cells_and_lines_but_keep_link_text() -> None:
+    from generator.render.site import search_separators
+
+    assert search_separators("<tr><td>high</td><td>BRK-1</td></tr><tr><td>a<br>b</td></tr>") == (
+        "<tr><td>high</td>\n<td>BRK-1</td></tr>\n<tr><td>a<br>\nb</td></tr>"
+    )
+    unchanged = "<a href='x'><text>finding SOD-3</text></a>, <td>a</td>\n<td>b</td>"
+    assert search_separators(unchanged) == unchanged
+
+
+def erp_state() -> list[tuple[str, str, str, str]]:
+    """The example's ERP accounts at the as-of date: (account, person, type, entitlement)."""
+    with (EXAMPLE / "extracts" / "erp" / "2026-09-15.csv").open(encoding="utf-8") as handle:
+        return [
+            (r["account"], r["person"], r["account_type"], r["entitlement"])
+            for r in csv.DictReader(handle)
+        ]
+
+
+def test_the_system_page_lists_each_account_of_the_state_once(site: Path) -> None:
+    from generator.catalog.loader import load_catalog
+
+    people = load_catalog(EXAMPLE).people
+    rows = erp_state()
+    accounts = sorted({a for a, *_ in rows})
+    tree = page(site, "systems/erp.html")
+    heading = "//h2[normalize-space()='Accounts in the state at the as-of date']"
+    table = tree.xpath(f"{heading}/following::table[1]")[0]
+    listed = [
+        [td.text_content().strip() for td in tr.xpath("td")] for tr in table.xpath(".//tbody/tr")
+    ]
+    assert [row[0] for row in listed] == accounts  # one row per account, sorted
+    assert f"{len(accounts)} account(s) in the extracts above" in text(site, "systems/erp.html")
+    by_account = {row[0]: row for row in listed}
+    for account in accounts:
+        mine = [r for r in rows if r[0] == account]
+        person = mine[0][1]
+        expected_person = people[person].name if person in people else person or "no person"
+        assert by_account[account][1].startswith(expected_person), account
+        assert by_account[account][3] == ", ".join(sorted({r[3] for r in mine}))
+    # a person with a page is linked to it
+    links = table.xpath(".//a/@href")
+    assert "../people/j.whitaker.html" in links
+
+
+def test_a_system_over_the_threshold_lists_the_first_accounts_and_says_how_many_more(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from generator.catalog.loader import load_catalog
+    from generator.evaluation.evaluate import evaluate
+    from generator.render import site as site_module
+    from generator.views import CatalogViews
+    from generator.views import build as views_build
+
+    monkeypatch.setattr(views_build, "LISTED", 3)
+    monkeypatch.setattr(site_module, "LISTED", 3)
+    catalog = load_catalog(EXAMPLE)
+    views = CatalogViews(catalog, evaluate(catalog))
+    pages = site_module.render_pages(views, site_module.site_environment())
+    erp = next(p for p in pages if p.path == "systems/erp.md").text
+    accounts = sorted({a for a, *_ in erp_state()})
+    assert "A system page lists at most 3 accounts: these are the first 3; " in erp
+    assert f"{len(accounts) - 3} more are in the extracts." in erp
+    section = erp.split("## Accounts in the state")[1].split("## Open findings")[0]
+    listed = [
+        unescape(line.split(" | ")[0].lstrip("| "))
+        for line in section.splitlines()
+        if line.startswith("| ")
+    ]
+    assert listed == ["Account", *accounts[:3]]
+    control = next(p for p in pages if p.path == "controls/ITGC-UAR-ERP.md").text
+    assert "A review lists at most 3 decisions: these are the first 3 of its" in control
+
+
+def test_review_decisions_are_listed_with_the_person_behind_each_account(site: Path) -> None:
+    tree = page(site, "controls/ITGC-PAR-ERP.html")
+    heading = "//h3[normalize-space()='PAR-ERP-2026Q1']"
+    table = tree.xpath(f"{heading}/following::table[1]")[0]
+    rows = {
+        tr.xpath("td")[0].text_content().strip(): [
+            td.text_content().strip() for td in tr.xpath("td")
+        ]
+        for tr in table.xpath(".//tbody/tr")
+    }
+    # SOD-1's finding: k.dubois decided on their own account
+    assert rows["ADM_KDUBOIS"][1] == "Karine Dubois"
+    assert rows["ADM_KDUBOIS"][4] == "Karine Dubois"
+
+
+def test_people_accounts_and_entitlements_are_found_by_search_with_readable_snippets(
+    site: Path,
+) -> None:
+    docs = search_docs(site)
+    state = "systems/erp.html#accounts-in-the-state-at-the-as-of-date"
+    for term in ("BKOWALSKI", "Bartosz Kowalski", "Z_P2P_VENDOR_MAINT", "BATCH_CLOSE"):
+        assert state in [d["location"] for d in found(docs, term)], term
+    entry = next(d for d in docs if d["location"] == state)
+    assert (
+        "BKOWALSKI Bartosz Kowalski employee "
+        "Z_P2P_INVOICE_ENTRY, Z_P2P_PAYMENT_RELEASE, Z_P2P_VENDOR_MAINT"
+    ) in entry["text"]
+    # every account, person value and entitlement of every system's state is findable
+    from generator.catalog.loader import load_catalog
+
+    catalog = load_catalog(EXAMPLE)
+    texts = " ".join(d["text"] for d in docs if d["location"].startswith("systems/"))
+    for system in catalog.systems.values():
+        for extract in system.extracts:
+            if extract.file and extract.file.endswith("2026-09-15.csv"):
+                with (EXAMPLE / extract.file).open(encoding="utf-8") as handle:
+                    for row in csv.DictReader(handle):
+                        assert row["account"] in texts
+                        assert row["entitlement"] in texts
+                        person = catalog.people.get(row["person"])
+                        assert (person.name if person else row["person"]) in texts

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -28,7 +29,7 @@ from ..model.slugs import slug as slug
 from ..references import load_csf, load_owasp_nhi
 from ..resources import TEMPLATES
 from ..views import CatalogViews
-from ..views.types import html_id
+from ..views.types import LISTED, html_id
 from .env import make_environment, visible
 from .outdir import output_lock as output_lock
 from .outdir import staging_dir as staging_dir
@@ -69,6 +70,7 @@ def render_pages(
     settings = views.catalog.settings
     env.globals["rule_ids"] = {r.id for r in views.rules}
     env.globals["person_pages"] = {p.person.id for p in views.people}
+    env.globals["listed_max"] = LISTED
     common = {
         "as_of": evaluation.as_of,
         "org": settings.organisation,
@@ -338,6 +340,37 @@ def _relative_error_pages() -> Any:
     return RelativeErrorPages()
 
 
+_RUN_TOGETHER = re.compile(r"(</(?:td|th|tr|option|text|li|dt|dd)>|<br\s*/?>)(?=[^\s<]|<[^/])")
+"""The end of a table cell, row, option, SVG label or list item, or a line break, directly
+followed by more content (text or an opening tag; never by a closing tag, so a label keeps
+the exact text of the link around it)."""
+
+
+def search_separators(content: str) -> str:
+    """Page HTML with a line break after each table cell, row, option, SVG label, list
+    item and line break that is directly followed by more content.
+
+    The search plugin indexes the text of a page as it stands, so cells written side by
+    side (``<td>high</td><td>BRK-1</td>``) would run together in the index and in the
+    search snippets ("highBRK-1"). A line break between them is no change to how a
+    browser lays the page out (white space between cells, options and SVG labels is not
+    rendered; after a ``<br>`` it starts the next line), and the index then reads "high
+    BRK-1". Python-Markdown writes its own tables this way."""
+    return _RUN_TOGETHER.sub("\\1\n", content)
+
+
+def _search_separators_plugin() -> Any:
+    """A MkDocs plugin that applies :func:`search_separators` to every page before the
+    search plugin indexes it."""
+    from mkdocs.plugins import BasePlugin
+
+    class SearchSeparators(BasePlugin):  # type: ignore[type-arg]
+        def on_page_content(self, html: str, **_: Any) -> str:
+            return search_separators(html)
+
+    return SearchSeparators()
+
+
 def run_mkdocs(
     config_file: Path, docs: Path, site_dir: Path, *, site_name: str, nav: list[NavItem], epoch: int
 ) -> None:
@@ -362,6 +395,7 @@ def run_mkdocs(
         )
         if not config.site_url:
             config.plugins["controlbook-relative-error-pages"] = _relative_error_pages()
+        config.plugins["controlbook-search-separators"] = _search_separators_plugin()
         build(config)
     except (Abort, ConfigurationError) as exc:
         details = "".join(f"\n  - {m}" for m in warnings.messages)

@@ -6,6 +6,8 @@ from collections import Counter
 from datetime import timedelta
 from functools import cached_property
 
+import duckdb
+
 from ..diagnostics import Location
 from ..evaluation.coverage import Coverage, ElementCoverage
 from ..evaluation.coverage import compute as compute_coverage
@@ -14,15 +16,19 @@ from ..evaluation.findings import Finding, fingerprint
 from ..evaluation.rules import RULES, RULES_BY_ID, Context, Rule
 from ..evaluation.rules.context import add_months
 from ..evaluation.status import ControlStatus, control_status
+from ..evidence.extracts import ExtractError
 from ..model import AccountType, Catalog, Control, Decision, Period, Person, Review, Severity
 from ..model.retention import describe, in_months
 from ..model.urls import file_link
 from ..references import ResolutionStatus, load_csf, load_owasp_nhi, resolve_csf, resolve_nhi
 from . import registers
 from .types import (
+    LISTED,
+    AccountView,
     Bar,
     BreakGlassView,
     ControlView,
+    DecisionView,
     EvidenceView,
     ExceptionView,
     FindingView,
@@ -329,6 +335,30 @@ class CatalogViews:
             if revokes
             else "no access removed"
         )
+        holders = self.ctx.accounts_people(review)
+        decisions_listed = tuple(
+            DecisionView(
+                account=item.account,
+                system=self.ctx.item_system(review, item) or "",
+                person=self.person(holders.get(self.ctx.item_key(review, item))),
+                entitlement=item.entitlement or "",
+                decision=str(item.decision) if item.decision else "",
+                decided_by=self.person(item.decided_by),
+                remediation=" ".join(
+                    part
+                    for part in (
+                        item.remediation.ticket or "",
+                        f"completed {item.remediation.completed}"
+                        if item.remediation.completed
+                        else "",
+                    )
+                    if part
+                )
+                if item.remediation
+                else "",
+            )
+            for item in items[:LISTED]
+        )
         subjects = {review.id} | {f"{review.id}:{i.account}" for i in items}
         related = sum(
             1
@@ -353,6 +383,7 @@ class CatalogViews:
             remediation=remediation,
             findings=related,
             source=self.source(review.loc("id")),
+            decisions=decisions_listed,
         )
 
     # -- registers -----------------------------------------------------------------
@@ -574,11 +605,55 @@ class CatalogViews:
         )
 
     @cached_property
+    def _state_accounts(self) -> tuple[dict[str, list[AccountView]], dict[str, int], str]:
+        """The accounts in each system's state at the as-of date (the rows the rules see:
+        a shared extract's rows of the system, the account types each extract is the
+        newest for), one per account with its types and entitlements joined, sorted by
+        account, the first :data:`LISTED` of each system; the number of accounts per
+        system; and why none could be read ("" when they could). One query over the
+        access index the rules built, so the cost is linear in the rows."""
+        try:
+            found = self.ctx.access.db.execute(
+                f"""
+                WITH accounts AS (
+                    SELECT system, account,
+                           list_sort(list_distinct(list(person))) AS people,
+                           list_sort(list_distinct(list(account_type))) AS types,
+                           list_sort(list_distinct(list(nullif(entitlement, '')))) AS grants
+                    FROM access GROUP BY system, account
+                ), numbered AS (
+                    SELECT *, row_number() OVER (PARTITION BY system ORDER BY account) AS n,
+                           count(*) OVER (PARTITION BY system) AS total
+                    FROM accounts
+                )
+                SELECT system, account, people, types, grants, total
+                FROM numbered WHERE n <= {int(LISTED)} ORDER BY system, n
+                """
+            ).fetchall()
+        except (ExtractError, duckdb.Error) as exc:
+            return {}, {}, f"the accounts could not be read ({exc})"
+        labels = {str(t): t.label for t in AccountType}
+        listed: dict[str, list[AccountView]] = {}
+        totals: dict[str, int] = {}
+        for system, account, people, types, grants, total in found:
+            totals[system] = int(total)
+            listed.setdefault(system, []).append(
+                AccountView(
+                    account=account,
+                    people=tuple(p for p in (self.person(v) for v in people if v) if p),
+                    account_types=", ".join(labels.get(t, t) for t in types),
+                    entitlements=tuple(grants),
+                )
+            )
+        return listed, totals, ""
+
+    @cached_property
     def systems(self) -> tuple[SystemView, ...]:
         by_system: dict[str, list[FindingView]] = {}
         for finding in self.findings:
             if finding.open:
                 by_system.setdefault(finding.subject.split(":")[0], []).append(finding)
+        accounts, totals, accounts_note = self._state_accounts
         out = []
         for system in self.catalog.systems.values():
             state = tuple(
@@ -614,6 +689,9 @@ class CatalogViews:
                     state=state,
                     findings=tuple(by_system.get(system.id, ())),
                     source=self.source(system.loc("id")),
+                    accounts=tuple(accounts.get(system.id, ())),
+                    accounts_total=totals.get(system.id, 0),
+                    accounts_note=accounts_note if state else "",
                 )
             )
         return tuple(out)

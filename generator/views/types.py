@@ -121,6 +121,8 @@ class ReviewView:
     remediation: str
     findings: int
     source: SourceRef
+    decisions: tuple[DecisionView, ...] = ()
+    """The review's items in file order, at most :data:`LISTED` (:attr:`items` counts all)."""
 
 
 @dataclass(frozen=True)
@@ -228,6 +230,37 @@ class StateExtractView:
     account_types: str
 
 
+LISTED = 2000
+"""Most accounts a system page lists, and most decisions a review lists on its control
+page: a page says how many more there are, so the site build stays linear."""
+
+
+@dataclass(frozen=True)
+class AccountView:
+    """One account in a system's state at the as-of date: who is behind it (the directory
+    person, or the extract's value when it names nobody), its account types and its
+    entitlements, sorted."""
+
+    account: str
+    people: tuple[PersonView, ...]
+    account_types: str
+    entitlements: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class DecisionView:
+    """One review item: the account (and entitlement) decided on, who is behind the account
+    in the review's extract, the decision and who took it."""
+
+    account: str
+    system: str
+    person: PersonView | None
+    entitlement: str
+    decision: str
+    decided_by: PersonView | None
+    remediation: str
+
+
 @dataclass(frozen=True)
 class SystemView:
     id: str
@@ -242,6 +275,12 @@ class SystemView:
     """The accounts extracts that show who holds what at the as-of date (one per slice)."""
     findings: tuple[FindingView, ...]
     source: SourceRef
+    accounts: tuple[AccountView, ...] = ()
+    """The accounts in the state at the as-of date, sorted, at most :data:`LISTED`."""
+    accounts_total: int = 0
+    """How many accounts the state holds (more than listed when over :data:`LISTED`)."""
+    accounts_note: str = ""
+    """Why no account is listed although the system has a state (an unreadable extract)."""
 
 
 @dataclass(frozen=True)
@@ -373,11 +412,14 @@ class NhiView:
 
 
 __all__ = [
+    "LISTED",
     "SEVERITY_ORDER",
+    "AccountView",
     "Bar",
     "BreakGlassView",
     "ConflictView",
     "ControlView",
+    "DecisionView",
     "EvidenceView",
     "ExceptionView",
     "FindingView",

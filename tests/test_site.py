@@ -574,3 +574,16 @@ def test_people_accounts_and_entitlements_are_found_by_search_with_readable_snip
                         assert row["entitlement"] in texts
                         person = catalog.people.get(row["person"])
                         assert (person.name if person else row["person"]) in texts
+
+
+def test_the_nhi_coverage_page_has_a_heat_map_of_the_ten_risks_linking_to_their_rows(
+    site: Path,
+) -> None:
+    tree = page(site, "coverage/nhi.html")
+    (svg,) = tree.xpath("//*[local-name()='svg'][contains(@class, 'cb-heatmap')]")
+    links = svg.xpath(".//*[local-name()='a']/@href")
+    assert len(links) == 10
+    for href in links:
+        assert tree.xpath(f"//tr[@id='{href.lstrip('#')}']"), href
+    labels = svg.xpath(".//*[local-name()='a']/*[local-name()='title']/text()")
+    assert any(label.startswith("NHI1:2025 ") for label in labels)

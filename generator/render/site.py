@@ -211,7 +211,10 @@ def render_pages(
             "coverage/nhi.md",
             "OWASP NHI Top 10",
             "coverage-nhi.md.j2",
+            wide=True,  # the heat map reads at its natural size
             rows=views.coverage.nhi,
+            heat_rows=views.nhi_heatmap,
+            heatmap=heat_map(views.nhi_heatmap, "OWASP NHI Top 10 coverage heat map", "cb-nhi"),
             share=views.coverage.nhi_risks,
             source_url=load_owasp_nhi().source_url,
         ),

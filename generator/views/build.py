@@ -428,18 +428,35 @@ class CatalogViews:
         flagged = {f.control for f in self.evaluation.open if f.rule.startswith("OWN-")}
         return valid, len(self.controls) - valid, len(flagged)
 
+    def _heat_cell(self, element: ElementCoverage, prefix: str) -> HeatCellView:
+        """A framework element as a heat-map cell: its controls and their worst status."""
+        status = {c.id: c.status for c in self.controls}
+        worst_first = [str(s) for s in (ControlStatus.OPEN_FINDINGS, ControlStatus.NOT_ASSESSED)]
+        held = {status[c] for c in element.controls if c in status}
+        worst = (
+            next((s for s in worst_first if s in held), str(ControlStatus.CLEAN))
+            if element.controls
+            else "not covered"
+        )
+        return HeatCellView(
+            id=element.id,
+            name=element.title,
+            controls=len(element.controls),
+            status=worst,
+            open_findings=element.open_findings,
+            anchor=html_id(element.id, prefix),
+        )
+
+    @cached_property
+    def nhi_heatmap(self) -> tuple[HeatRowView, ...]:
+        """The OWASP NHI Top 10 (2025) risks in one row, as the CSF heat map shows categories."""
+        cells = tuple(self._heat_cell(e, "nhi") for e in self.coverage.nhi)
+        return (HeatRowView("2025", "top 10", cells),)  # drawn as "Top 10 (2025)"
+
     @cached_property
     def csf_heatmap(self) -> tuple[HeatRowView, ...]:
         """CSF 2.0 functions (rows) by their categories: how many controls map to each
         category and the worst status among them."""
-        status = {c.id: c.status for c in self.controls}
-        worst_first = [str(s) for s in (ControlStatus.OPEN_FINDINGS, ControlStatus.NOT_ASSESSED)]
-
-        def worst(controls: tuple[str, ...]) -> str:
-            if not controls:
-                return "not covered"
-            held = {status[c] for c in controls if c in status}
-            return next((s for s in worst_first if s in held), str(ControlStatus.CLEAN))
 
         rows: list[HeatRowView] = []
         function: ElementCoverage | None = None
@@ -450,16 +467,7 @@ class CatalogViews:
                     rows.append(HeatRowView(function.id, function.title, tuple(cells)))
                 function, cells = element, []
             elif element.level == "category":
-                cells.append(
-                    HeatCellView(
-                        id=element.id,
-                        name=element.title,
-                        controls=len(element.controls),
-                        status=worst(element.controls),
-                        open_findings=element.open_findings,
-                        anchor=html_id(element.id, "csf"),
-                    )
-                )
+                cells.append(self._heat_cell(element, "csf"))
         return tuple(rows)
 
     # -- the year at a glance ---------------------------------------------------------

@@ -74,6 +74,25 @@ def _sql_str(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
+def _literal(value: object) -> str:
+    if value is None:
+        return "NULL"
+    if isinstance(value, date):
+        return f"DATE '{value.isoformat()}'"
+    if isinstance(value, list | tuple):
+        return _sql_list(str(v) for v in value)
+    return _sql_str(str(value))
+
+
+def _insert(db: duckdb.DuckDBPyConnection, table: str, rows: list[tuple[object, ...]]) -> None:
+    """Insert many rows in a few statements (``executemany`` runs one per row)."""
+    for start in range(0, len(rows), 2000):
+        values = ", ".join(
+            "(" + ", ".join(_literal(v) for v in row) + ")" for row in rows[start : start + 2000]
+        )
+        db.execute(f"INSERT INTO {table} VALUES {values}")
+
+
 def _sql_list(values: Iterable[str]) -> str:
     """A SQL list literal of strings (views cannot take prepared parameters)."""
     return "[" + ", ".join(_sql_str(v) for v in values) + "]"
@@ -137,11 +156,11 @@ class AccessIndex:
                     for r in self.extracts.rows(rel)
                 ]
                 if rows:
-                    db.executemany("INSERT INTO python_rows VALUES (?, ?, ?, ?, ?, ?)", rows)
+                    _insert(db, "python_rows", rows)
         db.execute("CREATE TABLE people(id VARCHAR, key VARCHAR)")
         people = [(p.id, norm(p.id)) for p in self.catalog.people.values()]
         if people:
-            db.executemany("INSERT INTO people VALUES (?, ?)", people)
+            _insert(db, "people", people)
         db.execute(
             "CREATE TABLE grants(ruleset VARCHAR, duty VARCHAR, system VARCHAR, key VARCHAR)"
         )
@@ -158,9 +177,9 @@ class AccessIndex:
             for c in rs.conflicts
         ]
         if grants:
-            db.executemany("INSERT INTO grants VALUES (?, ?, ?, ?)", grants)
+            _insert(db, "grants", grants)
         if pairs:
-            db.executemany("INSERT INTO conflicts VALUES (?, ?, ?)", pairs)
+            _insert(db, "conflicts", pairs)
         if not self.parts:
             db.execute(
                 "CREATE VIEW raw_access AS SELECT * FROM (SELECT NULL::VARCHAR system, "
@@ -173,7 +192,7 @@ class AccessIndex:
         types = [(s, p.extract.file, sorted(str(t) for t in p.types)) for s, p in self.parts]
         db.execute("CREATE TABLE parts(system VARCHAR, file VARCHAR, types VARCHAR[])")
         if types:
-            db.executemany("INSERT INTO parts VALUES (?, ?, ?)", types)
+            _insert(db, "parts", types)
         db.execute(
             f"""
             CREATE VIEW access AS
@@ -261,7 +280,7 @@ class AccessIndex:
         if not left:
             return []
         self.db.execute("CREATE OR REPLACE TEMP TABLE leavers(person VARCHAR, left_on DATE)")
-        self.db.executemany("INSERT INTO leavers VALUES (?, ?)", left)
+        _insert(self.db, "leavers", left)
         taken = {p.extract.file: p.extract.extracted_at for _, p in self.parts}
         rows = self.db.execute(
             """
@@ -288,6 +307,7 @@ class AccessIndex:
         ).fetchall()
         return [OrphanAccount(p, s, f, tuple(a)) for p, s, f, a in rows]
 
+    @cached_property
     def account_types_seen(self) -> dict[str, set[AccountType]]:
         """The account types each system's state shows accounts of."""
         rows = self.db.execute("SELECT DISTINCT system, account_type FROM access").fetchall()

@@ -124,10 +124,17 @@ class Context:
     def accounts_people(self, review: Review) -> Mapping[str, str]:
         """Account (as :func:`norm` makes it) -> the directory ID of the person behind it
         (or the extract's value when it matches nobody), from the review's extract."""
-        summary = self.review_extract(review)
-        if summary is None:
-            return {}
-        return {norm(a): self.person_id(p) for a, p in summary.holders.items()}
+        evidence = review.evidence
+        rel = evidence.file if evidence is not None else None
+        if rel not in self._holders:  # one map per extract file, however many items ask
+            summary = self.review_extract(review)
+            people = {} if summary is None else summary.holders
+            self._holders[rel] = {norm(a): self.person_id(p) for a, p in people.items()}
+        return self._holders[rel]
+
+    @cached_property
+    def _holders(self) -> dict[str | None, dict[str, str]]:
+        return {}
 
     @cached_property
     def _people_by_key(self) -> dict[str, str]:

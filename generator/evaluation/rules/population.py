@@ -77,7 +77,7 @@ def uncovered_account_types(ctx: Context) -> Iterator[Gap]:
     for system in ctx.catalog.systems.values():
         if not system.sox_in_scope:
             continue
-        kinds = set(system.account_types) | ctx.access.account_types_seen().get(system.id, set())
+        kinds = set(system.account_types) | ctx.access.account_types_seen.get(system.id, set())
         reviewing = sorted(
             c.id
             for c in ctx.catalog.controls.values()

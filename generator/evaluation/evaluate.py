@@ -10,6 +10,7 @@ from functools import cached_property
 
 from ..diagnostics import Location
 from ..errors import ControlbookError
+from ..evidence.extracts import ExtractStore
 from ..model import Catalog, Period, Severity, Waiver
 from .findings import Finding, NotAssessed, Status, WaiverRef
 from .rules import RULES, Context, Rule
@@ -157,16 +158,21 @@ def _note_order(note: NotAssessed) -> tuple[str, str, str]:
 
 
 def evaluate(
-    catalog: Catalog, as_of: date | None = None, *, rules: tuple[Rule, ...] = RULES
+    catalog: Catalog,
+    as_of: date | None = None,
+    *,
+    rules: tuple[Rule, ...] = RULES,
+    extracts: ExtractStore | None = None,
 ) -> Evaluation:
     """Evaluate ``catalog`` at ``as_of`` (default: the catalog's setting, else today).
 
     Data errors in referenced files (a malformed extract) raise; a rule that fails
     for any other reason becomes an ``ERR-1`` critical finding naming the rule, and
-    the run continues.
+    the run continues. ``extracts`` reuses the file facts of an earlier evaluation of the
+    same catalog (they do not depend on the date).
     """
     day = as_of or catalog.settings.as_of or date.today()
-    ctx = Context(catalog, day)
+    ctx = Context(catalog, day, extracts)  # type: ignore[arg-type]
     findings: list[Finding] = []
     unassessed: list[NotAssessed] = []
     for current in rules:

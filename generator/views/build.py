@@ -490,7 +490,7 @@ class CatalogViews:
         days = [q.end for q in self.quarters() if q.end < self.as_of]
         points = []
         for number, day in enumerate(days, 1):
-            counts = evaluate(self.catalog, day).by_severity()
+            counts = evaluate(self.catalog, day, extracts=self.ctx.extracts).by_severity()
             points.append(
                 TrendPointView(f"Q{number} end", day, tuple((str(s), counts[s]) for s in Severity))
             )

@@ -40,10 +40,13 @@ class Context:
 
     catalog: Catalog
     as_of: date
-    extracts: ExtractStore = field(init=False)
+    extracts: ExtractStore = field(default=None)  # type: ignore[assignment]
+    """What the catalog's files hold (hashes, summaries): the same at every as-of date, so
+    evaluations of one catalog at several dates may share it."""
 
     def __post_init__(self) -> None:
-        self.extracts = ExtractStore(self.catalog)
+        if self.extracts is None:
+            self.extracts = ExtractStore(self.catalog)
 
     @property
     def settings(self) -> Settings:

@@ -142,10 +142,10 @@ def test_aws_credential_report_becomes_the_state_of_its_slice(
     assert raw.read_bytes() == (AWS / "get-credential-report.json").read_bytes()
     details = (extract.parent / "2026-09-20-aws-credential-report.details.csv").read_text()
     assert (
-        "svc-sap-archive,access-key-1,true,2026-09-19T23:00:41Z,2025-06-14T09:05:13Z,false"
+        "svc-sap-archive,access-key-1,true,false,2026-09-19T23:00:41Z,2025-06-14T09:05:13Z,,false"
         in details
     )
-    assert "adm-boconnell,access-key-1,false," in details  # inactive keys keep their dates
+    assert "adm-boconnell,access-key-1,false,false," in details  # inactive keys keep their dates
     assert_valid(catalog)
     loaded = load_catalog(catalog)
     record = loaded.systems["aws"].extracts[-1]
@@ -157,7 +157,7 @@ def test_aws_credential_report_becomes_the_state_of_its_slice(
     assert record.records == 11
     assert record.extracted_at is not None
     assert record.derived_from is not None
-    assert record.derived_from.importer == "aws-credential-report/1"
+    assert record.derived_from.importer == "aws-credential-report/2"
     assert [r.file for r in record.derived_from.raw] == [
         "evidence/raw/aws/2026-09-20-aws-credential-report.json"
     ]
@@ -265,7 +265,7 @@ def test_check_finds_an_extract_edited_after_the_import(catalog: Path) -> None:
     evaluation = evaluate(load_catalog(catalog))
     found = [f for f in evaluation.findings if f.rule == "EVD-2" and f.subject == record.file]
     assert len(found) == 1
-    assert "is not what aws-credential-report/1 derives from its raw export" in found[0].message
+    assert "is not what aws-credential-report/2 derives from its raw export" in found[0].message
     assert found[0].location.file.endswith("systems.yaml")
 
 
@@ -285,7 +285,7 @@ def test_an_extract_of_another_importer_version_is_not_assessed_not_passed(catal
     assert import_aws(catalog).exit_code == 0
     systems = catalog / "systems.yaml"
     systems.write_text(
-        systems.read_text().replace("aws-credential-report/1", "aws-credential-report/9")
+        systems.read_text().replace("aws-credential-report/2", "aws-credential-report/9")
     )
     assert any(
         "imported with aws-credential-report/9" in n and "was not re-derived" in n

@@ -88,12 +88,11 @@ _TIME_COLUMNS = tuple(
     if c.endswith(("_time", "_last_used", "_last_changed", "_next_rotation", "_rotated", "_date"))
 )
 _ARN = re.compile(r"^arn:aws[a-z-]*:iam::(\d{12}):(root|user/.+)$")
-DETAILS_HEADER = ("account", "credential", "active", "last_used", "last_rotated", "mfa_active")
 
 
 class AwsCredentialReport(Importer):
     name = "aws-credential-report"
-    version = 1
+    version = 2
     title = "AWS IAM credential report"
     docs = (
         "https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_getting-report.html",
@@ -192,7 +191,7 @@ def _parse_csv(text: str, shown: str, generated: datetime | None) -> Parsed:
         rows,
         generated,
         f"AWS account {account_id}",
-        Details(DETAILS_HEADER, details),
+        Details(details),
     )
 
 
@@ -248,7 +247,9 @@ def _time(value: str) -> str:
 
 
 def _details(get: dict[str, str]) -> list[tuple[str, ...]]:
-    """One row per credential the user has (active or not): last use and rotation."""
+    """One row per credential the user has (active or not), in the common columns: the
+    console password (and the root user) is interactive, keys and certificates are not.
+    The report tells no expiry; ``password_next_rotation`` is a policy date, not one."""
     user, mfa = get["user"], get["mfa_active"].lower()
     out = []
     if user == ROOT or get["password_enabled"].lower() == "true":
@@ -258,8 +259,10 @@ def _details(get: dict[str, str]) -> list[tuple[str, ...]]:
                 user,
                 "root" if user == ROOT else "console-password",
                 active,
+                "true",
                 _time(get["password_last_used"]),
                 _time(get["password_last_changed"]),
+                "",
                 mfa,
             )
         )
@@ -271,8 +274,10 @@ def _details(get: dict[str, str]) -> list[tuple[str, ...]]:
                     user,
                     f"access-key-{n}",
                     get[f"access_key_{n}_active"].lower(),
+                    "false",
                     _time(get[f"access_key_{n}_last_used_date"]),
                     _time(rotated),
+                    "",
                     mfa,
                 )
             )
@@ -284,8 +289,10 @@ def _details(get: dict[str, str]) -> list[tuple[str, ...]]:
                     user,
                     f"signing-certificate-{n}",
                     get[f"cert_{n}_active"].lower(),
+                    "false",
                     "",
                     _time(rotated),
+                    "",
                     mfa,
                 )
             )

@@ -77,13 +77,37 @@ class Row:
         return self.places.at(self.path) if self.places is not None else self.where
 
 
+DETAILS_HEADER = (
+    "account",
+    "credential",
+    "active",
+    "interactive",
+    "last_used",
+    "last_rotated",
+    "expires",
+    "mfa_active",
+)
+"""The columns of every importer's details sidecar, one row per account and credential
+(or, for a sign-in log, per interactive sign-in):
+
+* ``credential``: what the account signs in or authenticates with (``console-password``,
+  ``access-key-1``, ``okta-password``, a token's ID, or a sign-in event type);
+* ``active``, ``interactive``, ``mfa_active``: ``true``, ``false`` or empty (not known).
+  ``interactive`` is a person's way in (a console password, an SSO session), not a key;
+* ``last_used``, ``last_rotated``, ``expires``: UTC ``2026-09-20T08:15:02Z``, or the
+  export's own word kept as it is (``N/A``, ``no_information``), or empty.
+
+The NHI rules read it (NHI-2: rotation of the active credentials; NHI-3: interactive use)
+from the newest imported state of the identity's system."""
+
+
 @dataclass(frozen=True)
 class Details:
     """A sidecar table of facts the four-column extract cannot hold (last use, rotation),
-    one row per account and credential; its first column is the account."""
+    one row per account and credential, in the columns of :data:`DETAILS_HEADER`."""
 
-    header: tuple[str, ...]
     rows: list[tuple[str, ...]]
+    header: tuple[str, ...] = DETAILS_HEADER
 
 
 @dataclass
@@ -506,6 +530,6 @@ def merge(parts: Sequence[Parsed]) -> Parsed:
         [row for part in parts for row in part.rows],
         min(times) if times else None,
         ", ".join(dict.fromkeys(p.about for p in parts if p.about)),
-        Details(details[0].header, [r for d in details for r in d.rows]) if details else None,
+        Details([r for d in details for r in d.rows], details[0].header) if details else None,
         [note for part in parts for note in part.notes],
     )

@@ -12,8 +12,9 @@ cd "$(dirname "$0")/.."
 packages=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core)
 lock=requirements.lock
 if [[ "${1:-}" == "--test" ]]; then
-  # libatomic1: Playwright's bundled node driver; nodejs runs the CI example's comment script
-  packages+=(poppler-utils chromium libatomic1 nodejs)
+  # libatomic1: Playwright's bundled node driver; nodejs runs the CI example's comment script;
+  # libreoffice-calc-nogui: opens the reviewer worksheets as a real spreadsheet client
+  packages+=(poppler-utils chromium libatomic1 nodejs libreoffice-calc-nogui)
   lock=requirements-dev.lock
 fi
 

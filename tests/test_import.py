@@ -164,6 +164,10 @@ def test_aws_credential_report_becomes_the_state_of_its_slice(
     assert findings(catalog) - baseline == {
         ("ORP-1", "aws:v.petrov"),  # the Kestrel DBA the directory does not know
         ("POP-2", "aws:third-party"),  # and no control reviews AWS third-party accounts
+        # The report dates the keys; the inventory's hand-typed rotation dates are
+        # newer than the keys really are (tests/test_nhi_imported.py has the messages).
+        ("NHI-2", "NHI-AWS-01"),
+        ("NHI-2", "NHI-AWS-02"),
     }
     assert baseline - findings(catalog) == set()
 

@@ -72,6 +72,11 @@ class DerivedFrom(Record):
     mapping: RawFile | None = Field(
         default=None, description="The mapping the importer applied (a JSON copy)."
     )
+    details: RawFile | None = Field(
+        default=None,
+        description="The importer's details sidecar: last use, rotation and expiry of each "
+        "account's credentials, and interactive sign-ins (NHI-2, NHI-3).",
+    )
 
 
 class Extract(Record):

@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from functools import cached_property
 
 from ...evidence.access import AccessIndex
+from ...evidence.credentials import CredentialFact, CredentialStore, Sidecar
 from ...evidence.extracts import ExtractStore, ExtractSummary, StatePart, account_key
 from ...evidence.extractscan import norm
 from ...model import (
@@ -70,6 +71,44 @@ class Context:
         if end < period.start:
             return None
         return Period(start=period.start, end=end)
+
+    @cached_property
+    def credentials(self) -> CredentialStore:
+        return CredentialStore(self.catalog)
+
+    def imported_credentials(self, system: str, account: str) -> Sidecar | None:
+        """The details sidecar of the newest imported extract in the state of ``system``
+        that shows ``account`` (its credentials' use, rotation and expiry), or None when
+        no imported state shows it (the NHI inventory's dates are then what is known)."""
+        parts = sorted(
+            self.states.get(system, ()),
+            key=lambda p: p.extract.extracted_at or datetime.min.replace(tzinfo=UTC),
+            reverse=True,
+        )
+        for part in parts:
+            sidecar = self.credentials.sidecar(part.extract.record)
+            if sidecar is not None and sidecar.shows(account):
+                return sidecar
+        return None
+
+    def interactive_uses(self, system: str, account: str) -> list[tuple[Sidecar, CredentialFact]]:
+        """Interactive sign-ins (or a console password's last use) of ``account`` recorded
+        in the details of any imported extract of ``system`` (a state or a sign-in log)
+        taken by the as-of date."""
+        until = end_of(self.as_of)
+        found = []
+        for listed in self.extracts.by_system.get(system, []):
+            if listed.extracted_at is None or listed.extracted_at > until:
+                continue
+            sidecar = self.credentials.sidecar(listed.record)
+            if sidecar is None:
+                continue
+            found.extend(
+                (sidecar, fact)
+                for fact in sidecar.of(account)
+                if fact.interactive and fact.last_used is not None
+            )
+        return found
 
     def active(self, person_id: str | None, day: date) -> bool:
         person = self.catalog.people.get(person_id or "")

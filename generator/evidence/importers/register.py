@@ -309,6 +309,8 @@ def _record(
     }
     if plan.mapping is not None:
         origin["mapping"] = {"file": plan.mapping, "sha256": _sha(files[plan.mapping])}
+    if plan.details is not None:
+        origin["details"] = {"file": plan.details, "sha256": _sha(files[plan.details])}
     record["derived_from"] = origin
     try:
         Extract.model_validate(record)
@@ -362,10 +364,11 @@ def _entry(record: dict[str, Any]) -> list[str]:
             for raw in value["raw"]:
                 lines.append(f"    - file: {_scalar(raw['file'])}")
                 lines.append(f"      sha256: {raw['sha256']}")
-            if "mapping" in value:
-                lines.append("  mapping:")
-                lines.append(f"    file: {_scalar(value['mapping']['file'])}")
-                lines.append(f"    sha256: {value['mapping']['sha256']}")
+            for part in ("mapping", "details"):
+                if part in value:
+                    lines.append(f"  {part}:")
+                    lines.append(f"    file: {_scalar(value[part]['file'])}")
+                    lines.append(f"    sha256: {value[part]['sha256']}")
         elif isinstance(value, list):
             lines.append(f"{key}: [{', '.join(_scalar(v, flow=True) for v in value)}]")
         elif key == "extracted_at":

@@ -15,7 +15,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from ...errors import InputError
-from ...model import Catalog, Extract
+from ...model import Catalog, DerivedFrom, Extract
 from . import FORMATS
 from .aws import AwsCredentialReport
 from .core import AccountMapping, Importer, apply_mapping, merge, normalise
@@ -107,6 +107,7 @@ def rederive(catalog: Catalog, extract: Extract, systems: list[str]) -> Rederive
             apply_mapping(parsed.rows, mapping),
             systems=list(extract.systems) or systems,
             scope=extract.scope,
+            details=parsed.details,
         )
     except InputError as exc:
         return Rederived(f"raw export of {extract.file} no longer imports: {exc}")
@@ -120,5 +121,27 @@ def rederive(catalog: Catalog, extract: Extract, systems: list[str]) -> Rederive
         return Rederived(
             f"{extract.file} is not what {origin.importer} derives from its raw export "
             f"(sha256 {actual[:12]}... != {derived[:12]}...): edited after the import?"
+        )
+    return _rederive_details(catalog, extract.file, origin, result.details)
+
+
+def _rederive_details(
+    catalog: Catalog, file: str, origin: DerivedFrom, derived: bytes | None
+) -> Rederived:
+    """The details sidecar (what NHI-2 and NHI-3 read) must still have its recorded
+    sha256 and be what the importer derives from the raw export too."""
+    recorded = origin.details
+    if recorded is None:
+        return Rederived()
+    path = catalog.resolve(recorded.file)
+    if path is None or not path.is_file():
+        return Rederived(f"details {recorded.file} of {file} is missing")
+    actual = _sha256(path)
+    if actual != recorded.sha256:
+        return Rederived(f"details {recorded.file} of {file} have changed since the import")
+    if derived is None or hashlib.sha256(derived).hexdigest() != actual:
+        return Rederived(
+            f"details {recorded.file} are not what {origin.importer} derives from the raw "
+            f"export of {file}"
         )
     return Rederived()

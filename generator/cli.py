@@ -776,5 +776,93 @@ def diff(
     sys.exit(review.exit_code)
 
 
+# --- review: reviewer worksheets (docs/reviewing-with-worksheets.md) --------------------
+
+
+@main.group()
+def review() -> None:
+    """Run an access review with worksheets: issue one per decider, collect them back."""
+
+
+REVIEW_CATALOG = click.option(
+    "--catalog",
+    "catalog",
+    default="controls",
+    show_default=True,
+    type=click.Path(path_type=Path),
+    help="The catalog folder.",
+)
+
+
+@review.command(name="worksheets")
+@click.argument("review_id", metavar="REVIEW")
+@REVIEW_CATALOG
+@click.option(
+    "--out",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="Folder to write the worksheets into.",
+)
+@click.option(
+    "--format", "fmt", type=click.Choice(["xlsx", "csv"]), default="xlsx", show_default=True
+)
+def review_worksheets(review_id: str, catalog: Path, out: Path, fmt: str) -> None:
+    """Write one worksheet per decider of REVIEW's population, routed by the control's
+    approval rule; items nobody can decide are listed (and written to _unrouted.csv)."""
+    from .catalog.loader import load_catalog
+    from .evidence.worksheets.routing import route
+    from .evidence.worksheets.writing import write_worksheets
+
+    routing = route(load_catalog(catalog), review_id)
+    issued = write_worksheets(routing, out, fmt)
+    for name, rows in issued.files:
+        click.echo(f"{out / name}: {rows} row(s)")
+    click.echo(
+        f"{sum(r for _, r in issued.files)} item(s) of {review_id} routed to "
+        f"{len(issued.files)} decider(s) by the approval rule "
+        f"({routing.control.approval.approver if routing.control.approval else '?'})"
+    )
+    rerouted = [r for r in routing.rows if r.decider and "instead" in r.why]
+    for routed in rerouted:
+        click.echo(f"  rerouted: {routed.item.account} ({routed.item.entitlement}): {routed.why}")
+    if issued.unrouted:
+        click.echo(f"{len(issued.unrouted)} item(s) have no decider (see {out / '_unrouted.csv'}):")
+        for routed in issued.unrouted:
+            click.echo(f"  {routed.item.account} ({routed.item.entitlement}): {routed.why}")
+
+
+@review.command(name="collect")
+@click.argument("review_id", metavar="REVIEW")
+@click.argument("dirs", nargs=-1, required=True, type=click.Path(path_type=Path), metavar="DIR...")
+@REVIEW_CATALOG
+@click.option(
+    "--at",
+    callback=_parse_moment,
+    metavar="DATETIME",
+    help="When the decisions were received, recorded as each item's decided_at "
+    "(default: now, in UTC).",
+)
+def review_collect(review_id: str, dirs: tuple[Path, ...], catalog: Path, at: Any) -> None:
+    """Validate the returned worksheets in DIR... and record their decisions as REVIEW's
+    items file, keeping each returned file as evidence (exit 2, nothing written, on any
+    problem)."""
+    from .evidence.worksheets.collecting import WorksheetProblems, collect
+
+    try:
+        done = collect(catalog, review_id, list(dirs), at)
+    except WorksheetProblems as exc:
+        for problem in exc.problems:
+            click.echo(printable(problem, limit=500), err=True)
+        click.echo(f"controlbook: error: {exc}; nothing was written", err=True)
+        sys.exit(exc.exit_code)
+    for ignored in done.ignored:
+        click.echo(f"ignored {ignored} (not a returned worksheet)")
+    click.echo(
+        f"{done.items_file}: {done.decided} item(s) decided, {done.undecided} undecided "
+        f"(EVD-1 reports them), decided_at {done.at:%Y-%m-%dT%H:%M:%SZ}; "
+        f"{len(done.returned)} returned file(s) kept as attachments"
+    )
+
+
 if __name__ == "__main__":  # pragma: no cover
     main(prog_name="controlbook")

@@ -8,5 +8,12 @@ imported extract with :func:`.registry.rederive` (EVD-2). Each format is one mod
 This module stays light (the command line reads :data:`FORMATS` to list the choices).
 """
 
-FORMATS = ("aws-credential-report", "csv", "k8s-rbac")
+FORMATS = (
+    "aws-credential-report",
+    "baton-csv",
+    "csv",
+    "github-members",
+    "github-pats",
+    "k8s-rbac",
+)
 """The formats ``controlbook import`` reads, in the order the guide documents them."""

@@ -18,12 +18,22 @@ from ...errors import InputError
 from ...model import Catalog, DerivedFrom, Extract
 from . import FORMATS
 from .aws import AwsCredentialReport
+from .baton import BatonCsv
 from .core import AccountMapping, Importer, apply_mapping, merge, normalise
 from .generic_csv import CsvImporter
+from .github import GitHubMembers, GitHubPats
 from .k8s import K8sRbac
 
 IMPORTERS: dict[str, Importer] = {
-    importer.name: importer for importer in (AwsCredentialReport(), CsvImporter(), K8sRbac())
+    importer.name: importer
+    for importer in (
+        AwsCredentialReport(),
+        BatonCsv(),
+        CsvImporter(),
+        GitHubMembers(),
+        GitHubPats(),
+        K8sRbac(),
+    )
 }
 assert tuple(IMPORTERS) == FORMATS, "generator.evidence.importers.FORMATS is out of date"
 

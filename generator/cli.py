@@ -558,9 +558,9 @@ def _parse_moment(_ctx: click.Context, _param: click.Parameter, value: str | Non
 
 
 def _import_formats() -> list[str]:
-    from .evidence.importers import FORMATS
+    from .evidence.importers import FORMATS, REVIEW_FORMATS
 
-    return list(FORMATS)
+    return [*FORMATS, *REVIEW_FORMATS]
 
 
 @main.command(name="import")
@@ -583,9 +583,14 @@ def _import_formats() -> list[str]:
     "--system",
     "systems",
     multiple=True,
-    required=True,
     metavar="ID",
-    help="The system the export is of (several only for a csv export with a system column).",
+    help="The system the export is of (several only for a csv export with a system column); "
+    "required, except for sailpoint-campaign (there: the system of every source).",
+)
+@click.option(
+    "--review",
+    metavar="ID",
+    help="sailpoint-campaign only: the review whose decisions the campaign reports are.",
 )
 @click.option(
     "--scope",
@@ -623,6 +628,7 @@ def import_command(
     extracted_at: Any,
     source: str | None,
     mapping: Path | None,
+    review: str | None,
 ) -> None:
     """Import a tool's export as an account extract of a system (exit 0 or 2).
 
@@ -631,7 +637,23 @@ def import_command(
     evidence/raw/<system>/, the normalised extract is written to extracts/<system>/ and
     registered under the system's extracts: with its source, time, rows, sha256 and the
     raw file's sha256. All or nothing; the same import again changes no byte.
+
+    sailpoint-campaign reads a SailPoint campaign's Status, Remediation Status and Sign Off
+    reports into the review given by --review: its items file, sign-off and attachments.
     """
+    from .evidence.importers import REVIEW_FORMATS
+
+    if fmt in REVIEW_FORMATS:
+        _import_review(
+            fmt, files, catalog, systems, review, mapping, scope, kind, extracted_at, source
+        )
+        return
+    if review is not None:
+        raise click.UsageError(
+            f"--review is for {', '.join(REVIEW_FORMATS)}; {fmt} imports an extract"
+        )
+    if not systems:
+        raise click.UsageError(f"{fmt} needs --system ID: the system the export is of")
     from .catalog.parsecache import parse_cache
     from .evidence.importers.register import ImportRequest, run_import
     from .model import ExtractKind
@@ -678,6 +700,64 @@ def import_command(
             f"  note: {len(result.without_person)} personal account(s) have no person: "
             f"{shown}{f' and {more} more' if more > 0 else ''}. Map them under people: in "
             "--mapping, or ORP-1, LVR-1 and the SoD rules cannot see them.",
+            err=True,
+        )
+
+
+def _import_review(
+    fmt: str,
+    files: tuple[Path, ...],
+    catalog: Path,
+    systems: tuple[str, ...],
+    review: str | None,
+    mapping: Path | None,
+    scope: tuple[Any, ...],
+    kind: str,
+    extracted_at: Any,
+    source: str | None,
+) -> None:
+    """``import sailpoint-campaign``: a campaign's reports into a review."""
+    if review is None:
+        raise click.UsageError(f"{fmt} needs --review ID: the review the campaign decided")
+    extra = [
+        name
+        for name, given in (
+            ("--scope", bool(scope)),
+            ("--kind", kind != "accounts"),
+            ("--extracted-at", extracted_at is not None),
+            ("--source", source is not None),
+        )
+        if given
+    ]
+    if extra or len(set(systems)) > 1:
+        wrong = ", ".join(extra) or "--system more than once"
+        raise click.UsageError(f"{fmt} imports decisions, not an extract: {wrong} does not apply")
+    from .catalog.parsecache import parse_cache
+    from .evidence.importers.sailpoint_review import CampaignRequest, run_campaign_import
+
+    result = run_campaign_import(
+        CampaignRequest(files, catalog, review, systems[0] if systems else None, mapping),
+        cache=parse_cache(),
+    )
+    decided = ", ".join(f"{n} {d}" for d, n in sorted(result.decided.items())) or "none"
+    if result.unchanged:
+        click.echo(f"already imported: {result.items_file} and {result.review_file} unchanged")
+    else:
+        click.echo(
+            f"imported {result.items} decision item(s) ({decided}; {result.undecided} "
+            f"undecided) into {result.items_file}"
+        )
+    for raw in result.raw:
+        click.echo(f"  raw report: {raw}")
+    click.echo(f"  review:     {result.review_file}")
+    click.echo(f"  sign-off:   {result.sign_off or 'not recorded'}")
+    for note in result.notes:
+        click.echo(f"  note: {note}", err=True)
+    if result.not_in_campaign:
+        click.echo(
+            f"  {len(result.not_in_campaign)} account(s) of {result.extract} are not in the "
+            f"campaign: {'; '.join(result.not_in_campaign)}. POP-3 reports them until they are "
+            "reviewed.",
             err=True,
         )
 

@@ -17,3 +17,7 @@ FORMATS = (
     "k8s-rbac",
 )
 """The formats ``controlbook import`` reads, in the order the guide documents them."""
+
+REVIEW_FORMATS = ("sailpoint-campaign",)
+"""Formats that import a review's decisions (``--review ID``), not an account extract: an
+IGA tool's certification campaign reports (:mod:`.sailpoint`, :mod:`.sailpoint_review`)."""

@@ -944,5 +944,39 @@ def review_collect(review_id: str, dirs: tuple[Path, ...], catalog: Path, at: An
     )
 
 
+@main.group()
+def export() -> None:
+    """Export the catalog and its evaluation in other tools' formats."""
+
+
+@export.command(name="oscal")
+@CATALOG_ARG
+@click.option(
+    "--out",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder to write the OSCAL JSON documents into (created if needed).",
+)
+@AS_OF
+@click.option("--strict", is_flag=True, help="Treat catalog warnings as errors.")
+def export_oscal_command(catalog: Path, out: Path, as_of: date | None, strict: bool) -> None:
+    """Write OSCAL 1.1.2 JSON: component definition (controls against NIST CSF 2.0),
+    assessment plan, assessment results (findings as observations) and, when findings
+    are open, a POA&M (exit 0 or 2). The same catalog and as-of date give the same bytes;
+    see docs/oscal.md."""
+    from .catalog.loader import load_catalog
+    from .catalog.parsecache import parse_cache
+    from .evaluation.evaluate import evaluate
+    from .publish.oscal import export_oscal
+
+    loaded = load_catalog(catalog, strict=strict, cache=parse_cache())
+    _print_diagnostics(loaded.warnings)
+    written = export_oscal(loaded, evaluate(loaded, as_of), out)
+    for path in written.written:
+        click.echo(f"  wrote {path}")
+    for path in written.removed:
+        click.echo(f"  removed {path} (no open finding: no POA&M)")
+
+
 if __name__ == "__main__":  # pragma: no cover
     main(prog_name="controlbook")

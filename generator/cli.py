@@ -632,7 +632,7 @@ def import_command(
 ) -> None:
     """Import a tool's export as an account extract of a system (exit 0 or 2).
 
-    FORMAT is aws-credential-report, csv or k8s-rbac (see docs/importing.md); several
+    FORMAT is one of the formats documented in docs/importing.md; several
     FILEs are pages of one export. The raw export is kept unchanged under
     evidence/raw/<system>/, the normalised extract is written to extracts/<system>/ and
     registered under the system's extracts: with its source, time, rows, sha256 and the
@@ -856,6 +856,23 @@ def diff(
     sys.exit(review.exit_code)
 
 
+def _parse_period(_ctx: click.Context, _param: click.Parameter, value: str | None) -> Any:
+    if value is None:
+        return None
+    from pydantic import ValidationError
+
+    from .model import Period
+
+    start, sep, end = value.partition("..")
+    try:
+        if not sep:
+            raise ValueError
+        return Period(start=date.fromisoformat(start), end=date.fromisoformat(end))
+    except (ValueError, ValidationError) as exc:
+        detail = f": {exc.errors()[0]['msg']}" if isinstance(exc, ValidationError) else ""
+        raise click.BadParameter(f"{value!r} is not START..END (two ISO dates){detail}") from None
+
+
 # --- review: reviewer worksheets (docs/reviewing-with-worksheets.md) --------------------
 
 
@@ -941,6 +958,66 @@ def review_collect(review_id: str, dirs: tuple[Path, ...], catalog: Path, at: An
         f"{done.items_file}: {done.decided} item(s) decided, {done.undecided} undecided "
         f"(EVD-1 reports them), decided_at {done.at:%Y-%m-%dT%H:%M:%SZ}; "
         f"{len(done.returned)} returned file(s) kept as attachments"
+    )
+
+
+@review.command(name="new")
+@click.argument("control_id", metavar="CONTROL")
+@click.argument("population_id", metavar="POPULATION")
+@click.option(
+    "--extract",
+    "extract_file",
+    required=True,
+    metavar="FILE",
+    help="The accounts extract to review, as listed under its system's extracts: "
+    "(e.g. an imported one).",
+)
+@click.option(
+    "--catalog",
+    type=click.Path(path_type=Path),
+    default=Path("controls"),
+    show_default=True,
+    help="The catalog folder.",
+)
+@click.option(
+    "--period",
+    callback=_parse_period,
+    metavar="START..END",
+    help="The reviewed period (default: the control's period containing the extraction day).",
+)
+@click.option(
+    "--id", "review_id", metavar="ID", help="Review ID (default: CONTROL-POPULATION-PERIOD)."
+)
+@click.option("--reviewer", "reviewers", multiple=True, metavar="PERSON", help="Assigned reviewer.")
+def review_new(
+    control_id: str,
+    population_id: str,
+    extract_file: str,
+    catalog: Path,
+    period: Any,
+    review_id: str | None,
+    reviewers: tuple[str, ...],
+) -> None:
+    """Write a review to be decided from an extract: its population evidence filled in from
+    the extract's record, one item per account and entitlement of the population, each
+    decision left empty (exit 0, or 2 with nothing written)."""
+    from .catalog.loader import load_catalog
+    from .catalog.parsecache import parse_cache
+    from .evidence.reviewstub import new_review
+
+    loaded = load_catalog(catalog, cache=parse_cache())
+    stub = new_review(
+        loaded,
+        control_id,
+        population_id,
+        extract_file,
+        period=period,
+        review_id=review_id,
+        reviewers=reviewers,
+    )
+    click.echo(
+        f"wrote {stub.file}: review {stub.review_id} of {stub.period.start}..{stub.period.end}, "
+        f"{stub.items} item(s) to decide"
     )
 
 

@@ -134,6 +134,23 @@ def _parse_date(_ctx: click.Context, _param: click.Parameter, value: str | None)
     return day
 
 
+def _parse_period(_ctx: click.Context, _param: click.Parameter, value: str | None) -> Any:
+    if value is None:
+        return None
+    from pydantic import ValidationError
+
+    from .model import Period
+
+    start, sep, end = value.partition("..")
+    try:
+        if not sep:
+            raise ValueError
+        return Period(start=date.fromisoformat(start), end=date.fromisoformat(end))
+    except (ValueError, ValidationError) as exc:
+        detail = f": {exc.errors()[0]['msg']}" if isinstance(exc, ValidationError) else ""
+        raise click.BadParameter(f"{value!r} is not START..END (two ISO dates){detail}") from None
+
+
 def _parse_weakenings(
     _ctx: click.Context, _param: click.Parameter, value: str | None
 ) -> tuple[Any, ...] | None:
@@ -439,7 +456,13 @@ def serve(
 @CATALOG_ARG
 @click.option("--control", "control_id", required=True, help="The control to sample.")
 @AS_OF
-@click.option("--seed", help="The seed (default: the control ID and the assessed period).")
+@click.option(
+    "--period",
+    callback=_parse_period,
+    metavar="START..END",
+    help="Sample the reviews of this period (default: the assessed period).",
+)
+@click.option("--seed", help="The seed (default: the control ID and the sampled period).")
 @click.option(
     "--size", type=click.IntRange(1, 1000), help="Items to draw (default: settings, else 25)."
 )
@@ -457,6 +480,7 @@ def sample(
     catalog: Path,
     control_id: str,
     as_of: date | None,
+    period: Any,
     seed: str | None,
     size: int | None,
     fmt: str,
@@ -481,7 +505,7 @@ def sample(
     if control is None:
         hint = did_you_mean(control_id, loaded.controls)
         raise InputError(f"no control {control_id!r} in the catalog{hint}")
-    drawn = draw(loaded, evaluate(loaded, as_of), control, seed=seed, size=size)
+    drawn = draw(loaded, evaluate(loaded, as_of), control, seed=seed, size=size, period=period)
     text = samples.render_csv(drawn) if fmt == "csv" else samples.render_text(drawn)
     if population_file:
         population_file.write_text("".join(f"{k}\n" for k in drawn.population), encoding="utf-8")
@@ -854,23 +878,6 @@ def diff(
     else:
         click.echo(body, nl=False)
     sys.exit(review.exit_code)
-
-
-def _parse_period(_ctx: click.Context, _param: click.Parameter, value: str | None) -> Any:
-    if value is None:
-        return None
-    from pydantic import ValidationError
-
-    from .model import Period
-
-    start, sep, end = value.partition("..")
-    try:
-        if not sep:
-            raise ValueError
-        return Period(start=date.fromisoformat(start), end=date.fromisoformat(end))
-    except (ValueError, ValidationError) as exc:
-        detail = f": {exc.errors()[0]['msg']}" if isinstance(exc, ValidationError) else ""
-        raise click.BadParameter(f"{value!r} is not START..END (two ISO dates){detail}") from None
 
 
 # --- review: reviewer worksheets (docs/reviewing-with-worksheets.md) --------------------

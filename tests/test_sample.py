@@ -86,3 +86,21 @@ def test_an_unknown_control_is_a_usage_error() -> None:
     result = CliRunner().invoke(main, ["sample", str(EXAMPLE), "--control", "ITGC-UAR-ERR"])
     assert result.exit_code == 2
     assert "did you mean 'ITGC-UAR-ERP'" in result.output
+
+
+def test_a_period_samples_only_the_reviews_of_that_period_and_seeds_with_it() -> None:
+    whole = run("--control", "ITGC-UAR-ERP", "--size", "1000", "--format", "csv")
+    q1 = run(
+        "--control", "ITGC-UAR-ERP", "--size", "1000", "--format", "csv",
+        "--period", "2026-01-01..2026-03-31",
+    )  # fmt: skip
+    assert "UAR-ERP-2026Q1" in q1
+    assert "UAR-ERP-2026Q2" not in q1
+    assert "UAR-ERP-2026Q2" in whole
+    assert "# seed: ITGC-UAR-ERP:2026-01-01:2026-03-31\n" in q1
+    assert "# period: 2026-01-01 to 2026-03-31\n" in q1
+    result = CliRunner().invoke(
+        main, ["sample", str(EXAMPLE), "--control", "ITGC-UAR-ERP", "--period", "2026-Q1"]
+    )
+    assert result.exit_code == 2
+    assert "'2026-Q1' is not START..END" in result.output

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from ..diagnostics import Location
-from ..model import Catalog, Control, Review, ReviewItem
+from ..model import Catalog, Control, Period, Review, ReviewItem
 from .evaluate import Evaluation
 
 DEFAULT_SIZES: dict[str, int] = {
@@ -122,9 +122,11 @@ def draw(
     *,
     seed: str | None = None,
     size: int | None = None,
+    period: Period | None = None,
 ) -> Sample:
-    """The sample of ``control``'s review items in the assessed period (a population test)."""
-    period = evaluation.period
+    """The sample of ``control``'s review items of the reviews that overlap ``period``
+    (default: the assessed period): a population test."""
+    period = period or evaluation.period
     reviews = [
         r
         for r in catalog.reviews_of(control.id)

@@ -10,6 +10,9 @@ This module stays light (the command line reads :data:`FORMATS` to list the choi
 
 FORMATS = (
     "aws-credential-report",
+    "okta-users",
+    "okta-app-users",
+    "okta-system-log",
     "baton-csv",
     "csv",
     "github-members",

@@ -23,11 +23,16 @@ from .core import AccountMapping, Importer, apply_mapping, merge, normalise
 from .generic_csv import CsvImporter
 from .github import GitHubMembers, GitHubPats
 from .k8s import K8sRbac
+from .okta import OktaAppUsers, OktaUsers
+from .okta_log import OktaSystemLog
 
 IMPORTERS: dict[str, Importer] = {
     importer.name: importer
     for importer in (
         AwsCredentialReport(),
+        OktaUsers(),
+        OktaAppUsers(),
+        OktaSystemLog(),
         BatonCsv(),
         CsvImporter(),
         GitHubMembers(),

@@ -338,7 +338,7 @@ class _ReviewText:
         if self.lines and not self.lines[-1].endswith(("\n", "\r")):
             self.lines[-1] += self.newline
         self.data, self.marks = self._parse()
-        self.expected = json.loads(json.dumps(self.data, default=str))
+        self.expected = _plain(self.data)
 
     def _parse(self) -> tuple[dict[str, Any], Any]:
         try:
@@ -361,7 +361,8 @@ class _ReviewText:
             self.lines[start : end + 1] = self._block(lines)
         else:
             self.lines.extend(self._block(lines))
-        self.expected[key] = json.loads(json.dumps(value, default=str))
+        # what the block reads as (a timestamp as YAML reads it), for the final check
+        self.expected[key] = _plain(parse_yaml("\n".join(lines) + "\n").data[key])
 
     def append(self, key: str, entries: list[list[str]], values: list[Any]) -> None:
         """Add list entries to the top-level list ``key`` after its last entry."""
@@ -385,7 +386,10 @@ class _ReviewText:
             for i, line in enumerate(e)
         ]
         self.lines[after + 1 : after + 1] = self._block(block)
-        self.expected[key] = [*self.expected[key], *json.loads(json.dumps(values, default=str))]
+        added = parse_yaml(
+            "".join(f"- {e[0]}\n" + "".join(f"  {x}\n" for x in e[1:]) for e in entries)
+        ).data
+        self.expected[key] = [*self.expected[key], *_plain(added)]
 
     def result(self) -> bytes:
         text = "".join(self.lines)
@@ -543,6 +547,10 @@ def run_campaign_import(
         notes=tuple(notes),
         written=tuple(catalog.display_path(rel) for rel, _ in writes),
     )
+
+
+def _plain(value: Any) -> Any:
+    return json.loads(json.dumps(value, default=str))
 
 
 def _moment_text(value: Any) -> str:

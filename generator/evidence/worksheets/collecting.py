@@ -206,7 +206,7 @@ def collect(root: Path, review_id: str, dirs: list[Path], at: datetime | None) -
     catalog = load_catalog(root)
     routing = route(catalog, review_id)
     review = routing.review
-    if review.items:
+    if review.items and getattr(review, "items_file", None) is None:
         raise InputError(
             f"{review.loc('items')}: review {review.id} already records {len(review.items)} "
             "item(s) in its YAML; collect records decisions as items_file: (remove items: first)"
@@ -252,6 +252,13 @@ def collect(root: Path, review_id: str, dirs: list[Path], at: datetime | None) -
                 f"{review.id}, collected {stamp}",
             }
         )
+    undecided = len(routing.rows) - len(decided)
+    if review.sign_off is not None and undecided and not problems:
+        problems.append(
+            f"{review.loc('sign_off')}: review {review.id} is signed off but {undecided} "
+            "item(s) would stay undecided; collect their worksheets, or remove sign_off: "
+            "until the review is complete"
+        )
     if problems:
         raise WorksheetProblems(problems)
     items = items_csv(routing, decided, stamp)
@@ -274,7 +281,7 @@ def collect(root: Path, review_id: str, dirs: list[Path], at: datetime | None) -
     return Collected(
         items_file=items_rel,
         decided=len(decided),
-        undecided=len(routing.rows) - len(decided),
+        undecided=undecided,
         returned=tuple(rel for rel, _ in writes[:-2]),
         at=moment,
         ignored=tuple(str(p) for p in ignored),

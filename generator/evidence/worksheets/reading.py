@@ -47,6 +47,12 @@ def _text(value: object) -> str:
     return str(value).strip()
 
 
+def _require(about: dict[str, str]) -> None:
+    missing = [k for k in ABOUT_KEYS if not about.get(k)]
+    if missing:
+        raise NotAWorksheet(f"the worksheet does not say its {', '.join(missing)}")
+
+
 def _rows(header: list[str], records: list[tuple[int, list[str]]]) -> tuple[ReturnedRow, ...]:
     names = [h.strip().lower() for h in header]
     missing = [c for c in COLUMNS if c not in names]
@@ -80,6 +86,7 @@ def read_xlsx(path: Path, shown: str) -> Returned:
         ]
     finally:
         book.close()
+    _require(about)
     if not records:
         raise NotAWorksheet(f"the {SHEET} sheet is empty")
     return Returned(path, shown, about, _rows(records[0][1], records[1:]))
@@ -99,6 +106,7 @@ def read_csv(path: Path, shown: str) -> Returned:
         key, _, value = line[1:].partition(":")
         about[key.strip()] = value.strip()
         skipped += 1
+    _require(about)
     try:
         reader = csv.reader(io.StringIO("".join(lines[skipped:])))
         header = next(reader, None)
@@ -114,8 +122,4 @@ def read_csv(path: Path, shown: str) -> Returned:
 
 def read_returned(path: Path, shown: str) -> Returned:
     """Raises :class:`NotAWorksheet`."""
-    returned = read_xlsx(path, shown) if path.suffix.lower() == ".xlsx" else read_csv(path, shown)
-    missing = [k for k in ABOUT_KEYS if not returned.about.get(k)]
-    if missing:
-        raise NotAWorksheet(f"the worksheet does not say its {', '.join(missing)}")
-    return returned
+    return read_xlsx(path, shown) if path.suffix.lower() == ".xlsx" else read_csv(path, shown)

@@ -47,7 +47,7 @@ class Item:
     status: str
     """The holder on the review day: employed, left on …, not in the directory, …"""
     source: str
-    """``extract file:line``."""
+    """``extract file:line``, the file as the catalog names it (the same wherever it lies)."""
 
     @property
     def key(self) -> tuple[str, str, str]:
@@ -148,7 +148,6 @@ def route(catalog: Catalog, review_id: str, store: ExtractStore | None = None) -
     kinds = {str(t) for t in population.account_types}
     wanted = {norm(s) for s in systems}
     day = review_day(review)
-    shown = catalog.display_path(evidence.file)
     seen: set[tuple[str, str, str]] = set()
     rows: list[Routed] = []
     for row in store.rows(evidence.file):
@@ -165,7 +164,7 @@ def route(catalog: Catalog, review_id: str, store: ExtractStore | None = None) -
             name=holder.name if holder else "",
             department=(holder.department or "") if holder else "",
             status=_status(holder, row.person, day),
-            source=f"{shown}:{row.line}",
+            source=f"{evidence.file}:{row.line}",
         )
         if item.key in seen:
             continue

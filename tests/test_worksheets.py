@@ -29,12 +29,14 @@ from openpyxl import load_workbook
 
 from generator.catalog.loader import load_catalog
 from generator.cli import main
+from generator.errors import InputError
 from generator.evaluation.evaluate import evaluate
 from generator.evaluation.rules.context import Context
 from generator.evaluation.rules.sod import authorised_deciders
 from generator.evidence.extracts import ExtractStore
 from generator.evidence.worksheets.layout import checksum
 from generator.evidence.worksheets.routing import route
+from generator.evidence.worksheets.yamledit import edit_review
 from tests.conftest import EXAMPLE
 
 REVIEW = "UAR-FINDB-2026Q2"
@@ -375,3 +377,66 @@ def test_a_csv_worksheet_is_collected_like_a_workbook(catalog: Path, tmp_path: P
         f"KNAKAMURA,,AUDIT_READ,keep,e.hartley,{AT},seen,,"
         in (catalog / "reviews/2026-Q2/UAR-FINDB-2026Q2.items.csv").read_text()
     )
+
+
+def test_a_file_that_is_not_a_workbook_is_refused_with_its_name(
+    catalog: Path, tmp_path: Path
+) -> None:
+    back = tmp_path / "back"
+    back.mkdir()
+    (back / f"{REVIEW}-r.patel.xlsx").write_bytes(b"PK\x03\x04 not really a zip")
+    refused = run("review", "collect", REVIEW, back, "--catalog", catalog)
+    assert refused.exit_code == 2
+    assert (
+        f"{back / (REVIEW + '-r.patel.xlsx')}: not an XLSX workbook (BadZipFile)" in refused.output
+    )
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    nothing = run("review", "collect", REVIEW, empty, "--catalog", catalog)
+    assert nothing.exit_code == 2
+    assert "no worksheets (.xlsx or .csv) in" in nothing.output
+
+
+def test_new_attachments_follow_the_existing_ones_and_comments_stay() -> None:
+    text = (
+        "kind: review  # keep me\n"
+        "id: R\n"
+        "evidence:\n"
+        "  file: e.csv\n"
+        "attachments:\n"
+        "  - file: mail.eml  # sign-off mail\n"
+        "    sha256: " + "a" * 64 + "\n"
+        "retain_until: 2030-01-01\n"
+    )
+    new = edit_review(
+        text,
+        "r.yaml",
+        {"file": "r.items.csv", "sha256": "1" * 64},
+        [{"file": "evidence/x.xlsx", "sha256": "b" * 64, "description": "worksheet: of x"}],
+    )
+    assert new.splitlines() == [
+        "kind: review  # keep me",
+        "id: R",
+        "evidence:",
+        "  file: e.csv",
+        "items_file:",
+        "  file: r.items.csv",
+        '  sha256: "' + "1" * 64 + '"',  # a number in YAML unless quoted
+        "attachments:",
+        "  - file: mail.eml  # sign-off mail",
+        "    sha256: " + "a" * 64,
+        "  - file: evidence/x.xlsx",
+        "    sha256: " + "b" * 64,
+        '    description: "worksheet: of x"',
+        "retain_until: 2030-01-01",
+    ]
+    with pytest.raises(InputError, match="the last entry under attachments: is not written"):
+        edit_review(
+            text.replace(
+                "attachments:\n  - file: mail.eml  # sign-off mail\n    sha256: " + "a" * 64,
+                "attachments: [{file: m.eml}]",
+            ),
+            "r.yaml",
+            {"file": "f", "sha256": "c" * 64},
+            [{"file": "n", "sha256": "d" * 64}],
+        )

@@ -349,17 +349,37 @@ def test_successful_sign_ins_become_an_events_extract_taken_at_the_latest_event(
     assert snapshot(catalog) == first
 
 
-def test_a_log_time_other_than_its_latest_event_is_refused(catalog: Path) -> None:
+def test_a_log_is_taken_at_its_latest_event_or_later_never_before(
+    catalog: Path, tmp_path: Path
+) -> None:
     before = snapshot(catalog)
-    result = import_log(catalog, "--extracted-at", "2026-09-30T00:00:00Z")
+    result = import_log(catalog, "--extracted-at", "2026-09-29T18:00:00Z")
     assert result.exit_code == 2
     assert (
-        "generated at 2026-09-29T18:04:51Z, not at --extracted-at 2026-09-30T00:00:00Z"
-        in result.output
+        "the log holds an event at 2026-09-29T18:04:51Z, after --extracted-at "
+        "2026-09-29T18:00:00Z" in result.output
     )
     assert snapshot(catalog) == before
-    same = import_log(catalog, "--extracted-at", "2026-09-29T18:04:51Z")
-    assert same.exit_code == 0, same.output
+    later = import_log(catalog, "--extracted-at", "2026-09-30T00:00:00Z")
+    assert later.exit_code == 0, later.output
+    assert "taken at 2026-09-30T00:00:00Z" in later.output
+
+
+def test_the_pages_of_a_log_are_taken_no_earlier_than_the_newest_event_of_any_page(
+    catalog: Path, tmp_path: Path
+) -> None:
+    events = json.loads((OKTA / "system-log.json").read_text(encoding="utf-8"))
+    events.sort(key=lambda e: e["published"])
+    half = len(events) // 2
+    pages = [tmp_path / "page1.json", tmp_path / "page2.json"]
+    pages[0].write_text(json.dumps(events[:half]), encoding="utf-8")
+    pages[1].write_text(json.dumps(events[half:]), encoding="utf-8")
+    result = run(
+        "import", "okta-system-log", *pages, "--catalog", catalog, "--system", "okta",
+        "--kind", "events", "--mapping", OKTA / "system-log.mapping.yaml",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "taken at 2026-09-29T18:04:51Z" in result.output
 
 
 def test_a_log_without_sign_ins_still_says_when_it_ends(catalog: Path, tmp_path: Path) -> None:

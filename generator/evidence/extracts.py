@@ -215,9 +215,16 @@ class ExtractStore:
                 )
             else:
                 digest = self._hash(rel, target).sha256
-                rows = self.summary(rel).rows if rel.endswith(".csv") else None
+                rows = self.summary(rel).rows if rel in self._extract_files else None
                 self._checks[rel] = FileCheck(True, digest, rows)
         return self._checks[rel]
+
+    @cached_property
+    def _extract_files(self) -> frozenset[str]:
+        """The files the catalog names as extracts (of a system or a review's population):
+        only these are read as account extracts; any other file (an attachment, a raw
+        export, a review's items) is only hashed."""
+        return frozenset(e.file for extracts in self.by_system.values() for e in extracts)
 
     def _hash(self, rel: str, target: Path) -> _Hashed:
         if rel not in self._hashes:

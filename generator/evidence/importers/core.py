@@ -122,6 +122,9 @@ class Parsed:
     details: Details | None = None
     notes: list[str] = field(default_factory=list)
     """Things the user should know that are not errors (e.g. bindings without subjects)."""
+    time_is_lower_bound: bool = False
+    """``extracted_at`` is the newest event an event log holds: the export was taken then
+    or later (a report says when it was generated: that moment exactly)."""
 
 
 class AccountMapping(Record):
@@ -521,15 +524,18 @@ def _details_csv(details: Details, accounts: set[str]) -> bytes:
 
 def merge(parts: Sequence[Parsed]) -> Parsed:
     """Several raw files of one export (pages): all their rows; the earliest time any of
-    them carries (the extract shows the state no later than that)."""
+    them carries (the extract shows the state no later than that), or for the pages of an
+    event log the newest event of any page (the log was taken no earlier)."""
     if len(parts) == 1:
         return parts[0]
     times = [p.extracted_at for p in parts if p.extracted_at is not None]
+    log = bool(parts) and all(p.time_is_lower_bound for p in parts)
     details = [p.details for p in parts if p.details is not None]
     return Parsed(
         [row for part in parts for row in part.rows],
-        min(times) if times else None,
+        (max(times) if log else min(times)) if times else None,
         ", ".join(dict.fromkeys(p.about for p in parts if p.about)),
         Details([r for d in details for r in d.rows], details[0].header) if details else None,
         [note for part in parts for note in part.notes],
+        time_is_lower_bound=log,
     )

@@ -102,7 +102,7 @@ class OktaSystemLog(Importer):
             )
         if not items:
             notes.append(f"{shown} is an empty page (the last page of a paginated export)")
-        return Parsed(rows, latest, details=Details(details), notes=notes)
+        return Parsed(rows, latest, details=Details(details), notes=notes, time_is_lower_bound=True)
 
 
 def _event(item: Any, path: JsonPath, places: JsonPlaces) -> tuple[str, str, datetime]:

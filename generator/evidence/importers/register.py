@@ -112,7 +112,9 @@ def run_import(request: ImportRequest, cache: ParseCache | None = None) -> Impor
             for path, raw in zip(request.files, raws, strict=True)
         ]
     )
-    extracted_at = _extracted_at(importer, parsed.extracted_at, request.extracted_at)
+    extracted_at = _extracted_at(
+        importer, parsed.extracted_at, request.extracted_at, parsed.time_is_lower_bound
+    )
     result = normalise(
         apply_mapping(parsed.rows, mapping),
         systems=systems,
@@ -181,13 +183,21 @@ def _read_raw(path: Path) -> bytes:
         raise InputError(f"{path}: cannot read the file: {exc.strerror}") from None
 
 
-def _extracted_at(importer: Importer, carried: datetime | None, given: datetime | None) -> datetime:
-    if carried is not None and given is not None and utc_text(carried) != utc_text(given):
+def _extracted_at(
+    importer: Importer, carried: datetime | None, given: datetime | None, log: bool = False
+) -> datetime:
+    if log and carried is not None and given is not None:
+        if utc_text(given) < utc_text(carried):
+            raise InputError(
+                f"the log holds an event at {utc_text(carried)}, after --extracted-at "
+                f"{utc_text(given)}; give the time the log was exported, or leave it out"
+            )
+    elif carried is not None and given is not None and utc_text(carried) != utc_text(given):
         raise InputError(
             f"the export says it was generated at {utc_text(carried)}, not at --extracted-at "
             f"{utc_text(given)}; leave --extracted-at out"
         )
-    moment = carried or given
+    moment = (given or carried) if log else (carried or given)
     if moment is None:
         raise InputError(
             f"a {importer.title} does not say when it was taken: give --extracted-at "

@@ -7,12 +7,16 @@ removal is one of the REM-1 gaps), a modify removes one entitlement.
 
 from __future__ import annotations
 
+import csv
 import hashlib
+import io
 import random
 import zlib
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
+
+from generator.model.reviews import ITEMS_COLUMNS
 
 from .accounts import Account, Extract
 from .controls import Control
@@ -84,7 +88,7 @@ def write_review(
     if gap == "unreviewed" and population:
         del population[len(population) // 2]
     decide = _Decider(people, control)
-    items: list[str] = []
+    items: list[tuple[str, ...]] = []
     deciders: set[str] = set()
     last = opened
     for account in population:
@@ -92,7 +96,7 @@ def write_review(
         last = max(last, at)
         who = decide(account, at.date())
         deciders.add(who)
-        items += _items(spec, rng, account, period, who, at)
+        items += _items(spec, rng, account, period, who, at, signed=gap != "open")
     due = end + timedelta(days=DUE_DAYS)
     completed = None if gap == "open" else last.date() + timedelta(days=1)
     if gap == "late":
@@ -119,7 +123,12 @@ def write_review(
     ]
     if gap != "no-hash":
         lines.append(f"  sha256: {extract.sha256}")
-    lines += ["items:", *items] if items else ["items: []"]
+    items_rel = f"reviews/{label(spec, period)}/{review_id}.items.csv"
+    lines += [
+        "items_file:",
+        f"  file: {items_rel}",
+        f"  sha256: {_write_items(root / items_rel, items)}",
+    ]
     if completed:
         owner = control.owner_on(completed)
         lines += [
@@ -130,10 +139,31 @@ def write_review(
     return Late(control.id, review_id) if gap == "late" else None
 
 
+def _write_items(path: Path, items: list[tuple[str, ...]]) -> str:
+    """Write the items CSV (columns ``ITEMS_COLUMNS``); its sha256."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(ITEMS_COLUMNS)
+    writer.writerows(items)
+    data = buffer.getvalue().encode("utf-8")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+    return hashlib.sha256(data).hexdigest()
+
+
 def _items(
-    spec: Spec, rng: random.Random, account: Account, period: int, who: str, at: datetime
-) -> list[str]:
-    """The items of one account; the decision takes effect from the next extract on."""
+    spec: Spec,
+    rng: random.Random,
+    account: Account,
+    period: int,
+    who: str,
+    at: datetime,
+    *,
+    signed: bool,
+) -> list[tuple[str, ...]]:
+    """The items of one account; the decision takes effect from the next extract on. A
+    decision without its date only occurs in a review not signed off (sign-off is refused
+    while a decision is incomplete); a signed-off one may lack a remediation ticket."""
     incomplete = rng.random() < spec.gap_rate / 10
     draw = 1.0 if account.protected or account.kind == "break-glass" else rng.random()
     if account.kind == "employee" and draw < 0.002:
@@ -153,7 +183,7 @@ def _items(
     if draw < 0.025 and account.kind != "service" and len(account.entitlements) > 1:
         account.removed[account.entitlements[-1]] = period + 1
         return _item(account.name, None, "modify", who, at)
-    return _item(account.name, None, "keep", who, None if incomplete else at)
+    return _item(account.name, None, "keep", who, None if incomplete and not signed else at)
 
 
 def _item(
@@ -164,19 +194,16 @@ def _item(
     at: datetime | None,
     *,
     omit_ticket: bool = False,
-) -> list[str]:
-    lines = [f"  - account: {scalar(account)}"]
-    if entitlement:
-        lines.append(f"    entitlement: {scalar(entitlement)}")
-    lines += [f"    decision: {decision}", f"    decided_by: {who}"]
-    if at is not None:
-        lines.append(f"    decided_at: {scalar(at)}")
+) -> list[tuple[str, ...]]:
+    """One row: account, system, entitlement, decision, decided_by, decided_at, comment,
+    remediation_ticket, remediation_completed."""
+    ticket = done = ""
     if decision != "keep" and at is not None:
         number = zlib.crc32(f"{account}|{entitlement}|{at}".encode())
-        ticket = "" if omit_ticket else f"ticket: RITM{number:010d}, "
+        ticket = "" if omit_ticket else f"RITM{number:010d}"
         done = (at + timedelta(days=3)).date().isoformat()
-        lines.append(f"    remediation: {{{ticket}completed: {done}}}")
-    return lines
+    when = scalar(at) if at is not None else ""
+    return [(account, "", entitlement or "", decision, who, when, "", ticket, done)]
 
 
 def _attachment(root: Path, review_id: str, owner: str, day: date) -> list[str]:

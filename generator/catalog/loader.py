@@ -28,7 +28,7 @@ from ..diagnostics import (
     invisible_characters,
 )
 from ..errors import CatalogInvalid, InputError
-from ..model import FILE_KINDS, Catalog, Record
+from ..model import FILE_KINDS, Catalog, Record, Review
 from ..model.base import nested_fields
 from ..model.positions import Path_, SourceMap
 from .parsecache import ParseCache
@@ -234,8 +234,8 @@ class _Unreadable(Exception):
         self.line = line
 
 
-def _read_regular(path: Path) -> bytes:
-    """The bytes of a regular file of at most :data:`MAX_FILE_BYTES`; raises
+def _read_regular(path: Path, limit: int = MAX_FILE_BYTES) -> bytes:
+    """The bytes of a regular file of at most ``limit`` bytes; raises
     :class:`_Unreadable` for anything else.
 
     Opening a named pipe for reading waits for a writer, forever, and a device can
@@ -253,12 +253,12 @@ def _read_regular(path: Path) -> bytes:
         raise _Unreadable(f"is {_kind_of_file(mode)}, not a regular file; it is not read")
     with os.fdopen(fd, "rb") as handle:
         size = os.fstat(fd).st_size
-        if size > MAX_FILE_BYTES:
-            limit = MAX_FILE_BYTES // (1024 * 1024)
-            raise _Unreadable(f"file is {size:,} bytes; the limit is {limit} MiB", line=1)
-        raw = handle.read(MAX_FILE_BYTES + 1)  # it may grow meanwhile
-    if len(raw) > MAX_FILE_BYTES:
-        raise _Unreadable(f"file grew past {MAX_FILE_BYTES:,} bytes while being read", line=1)
+        if size > limit:
+            mib = limit // (1024 * 1024)
+            raise _Unreadable(f"file is {size:,} bytes; the limit is {mib} MiB", line=1)
+        raw = handle.read(limit + 1)  # it may grow meanwhile
+    if len(raw) > limit:
+        raise _Unreadable(f"file grew past {limit:,} bytes while being read", line=1)
     return raw
 
 
@@ -303,7 +303,48 @@ def read_file(path: Path, rel: str, display: str, cache: ParseCache | None = Non
     if record is None:
         return FileOutcome(None, report.items, _declared_ids(data))
     attach_sources(record, display, (), doc.marks)
+    if isinstance(record, Review) and record.items_file is not None:
+        if "items" in data:
+            mark = doc.marks.key(("items_file",))
+            message = "a review has 'items:' or 'items_file:', not both"
+            report.add(Level.ERROR, mark.line, mark.column, message, "items_file")
+        else:
+            report.items.extend(_read_items_file(record, path, rel, display))
     return FileOutcome(LoadedFile(rel, display, text, record), report.items, {})
+
+
+def _read_items_file(review: Review, path: Path, rel: str, display: str) -> list[Diagnostic]:
+    """Fill ``review.items`` from its ``items_file`` CSV (see :mod:`.itemscsv`): the file
+    must be inside the catalog, a regular file, UTF-8, without links out. A missing file
+    is no error here: EVD-2 reports it, and the review has no items."""
+    from .itemscsv import MAX_ITEMS_BYTES, parse_items
+
+    assert review.items_file is not None
+    depth = rel.count("/")
+    root = path.parents[depth]
+    display_root = display[: len(display) - len(rel)].rstrip("/")
+    items_rel = review.items_file.file
+    shown = f"{display_root}/{items_rel}" if display_root else items_rel
+    target = root / items_rel
+    at = review.items_file.loc("file")
+    if not os.path.lexists(target) or (target.is_symlink() and not target.exists()):
+        return []
+    refused = _refused_path(target, items_rel, Path(os.path.realpath(root)))
+    if refused:
+        return [
+            Diagnostic(Level.ERROR, at, f"items file {items_rel}: {refused}", "items_file.file")
+        ]
+    try:
+        raw = _read_regular(target, MAX_ITEMS_BYTES)
+    except _Unreadable as exc:
+        return [
+            Diagnostic(Level.ERROR, Location(shown, exc.line, 1 if exc.line else 0), exc.message)
+        ]
+    except OSError as exc:
+        return [Diagnostic(Level.ERROR, Location(shown), f"cannot read the file: {exc.strerror}")]
+    items, problems = parse_items(raw, target, shown)
+    review.items = items
+    return problems
 
 
 def _display_root(root: Path) -> str:

@@ -160,6 +160,42 @@ def _check_item_systems(catalog: Catalog, out: _Collector) -> None:
                 )
 
 
+SIGN_OFF_LISTED = 10
+"""Incomplete items listed one by one for a signed-off review; the rest are counted."""
+
+_DECIDED = ("decision", "decided_by", "decided_at")
+
+
+def _check_sign_off(catalog: Catalog, out: _Collector) -> None:
+    """Policy as code: ``sign_off`` (the owner's attestation that the review is complete)
+    is refused while any item lacks its decision, reviewer or date. An open review (no
+    sign-off) may have gaps; EVD-1 reports them as findings."""
+    for review in catalog.reviews.values():
+        if review.sign_off is None:
+            continue
+        incomplete = [
+            (item, [n for n in _DECIDED if getattr(item, n) is None])
+            for item in review.items
+            if item.decision is None or item.decided_by is None or item.decided_at is None
+        ]
+        for item, missing in incomplete[:SIGN_OFF_LISTED]:
+            out.error(
+                item.loc(missing[0]),
+                f"review '{review.id}' is signed off, but the decision on account "
+                f"'{item.account}' has no {', '.join(missing)}",
+                "sign_off",
+            )
+        if len(incomplete) > SIGN_OFF_LISTED:
+            out.error(
+                review.loc("sign_off"),
+                f"review '{review.id}' is signed off with {len(incomplete):,} incomplete "
+                f"decisions (the first {SIGN_OFF_LISTED} are listed; "
+                f"{len(incomplete) - SIGN_OFF_LISTED:,} more): complete them, or remove "
+                "sign_off until the review is complete",
+                "sign_off",
+            )
+
+
 def _check_retention(catalog: Catalog, out: _Collector) -> None:
     """Retention is stated once: in years or in months, not both."""
     for record in (catalog.settings, *catalog.controls.values()):
@@ -380,6 +416,7 @@ def assemble(
     _check_dates(catalog, every, out)
     _check_retention(catalog, out)
     _check_item_systems(catalog, out)
+    _check_sign_off(catalog, out)
     _check_scoped_ids(catalog, out)
     _check_managers(catalog, out)
     _check_waivers(catalog, out)

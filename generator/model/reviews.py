@@ -38,6 +38,27 @@ class Remediation(Record):
     completed: Day | None = Field(default=None, description="When the access was changed.")
 
 
+ITEMS_COLUMNS = (
+    "account",
+    "system",
+    "entitlement",
+    "decision",
+    "decided_by",
+    "decided_at",
+    "comment",
+    "remediation_ticket",
+    "remediation_completed",
+)
+"""The columns of a review's items CSV (``items_file``), in the order writers put them. A
+file may hold them in any order and leave out :data:`ITEMS_OPTIONAL_COLUMNS`; an empty
+cell is a value not given. ``remediation_ticket`` and ``remediation_completed`` are
+:class:`Remediation`'s ``ticket`` and ``completed``."""
+
+ITEMS_OPTIONAL_COLUMNS = frozenset(
+    {"system", "entitlement", "comment", "remediation_ticket", "remediation_completed"}
+)
+
+
 class ReviewItem(Record):
     """One decision on one account (or one entitlement of it)."""
 
@@ -75,6 +96,14 @@ class Attachment(Record):
     description: str | None = Field(default=None, description="What the file shows.")
 
 
+class ItemsFile(Record):
+    """A review's decisions kept in a CSV file beside it, one row per item (columns:
+    ``ITEMS_COLUMNS``), instead of ``items:`` in the YAML."""
+
+    file: RelPath = Field(description="Path from the catalog folder to the CSV (EVD-2).")
+    sha256: Sha256 = Field(description="Hash of the CSV as decided and signed off (EVD-2).")
+
+
 class SignOff(Record):
     """The owner's attestation that the review is complete."""
 
@@ -102,8 +131,17 @@ class Review(Record):
         default=None, description="The reviewed population's extract (POP-3, EVD-2)."
     )
     items: list[ReviewItem] = Field(default_factory=list, description="One per account reviewed.")
+    items_file: ItemsFile | None = Field(
+        default=None,
+        description="The items as a CSV file (one row per decision) instead of 'items:'; "
+        "the two exclude each other.",
+    )
     attachments: list[Attachment] = Field(default_factory=list, description="Other evidence.")
     retain_until: date | None = Field(
         default=None, description="When the records system will destroy the evidence (EVD-3)."
     )
-    sign_off: SignOff | None = Field(default=None, description="Owner's sign-off.")
+    sign_off: SignOff | None = Field(
+        default=None,
+        description="Owner's sign-off: marks the review complete, so every item must then "
+        "have a decision, decided_by and decided_at (else the catalog does not validate).",
+    )

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator
 from datetime import date
 
+from ...evidence.extracts import FileCheck
 from ...evidence.importers.registry import rederive
 from ...model import Extract, PopulationEvidence, Record, Review, Severity
 from ...model.retention import describe, in_months
@@ -82,9 +84,14 @@ def changed_evidence(ctx: Context) -> Iterator[Gap | NotAssessed]:
     seen: set[str] = set()
 
     def check(
-        control: str | None, rel: str, sha: str | None, rows: int | None, record: Record
+        control: str | None,
+        rel: str,
+        sha: str | None,
+        rows: int | None,
+        record: Record,
+        actual: FileCheck | None = None,
     ) -> Iterator[Gap]:
-        actual = ctx.extracts.check(rel)
+        actual = actual or ctx.extracts.check(rel)
         if actual.outside:
             yield Gap(
                 control,
@@ -123,6 +130,12 @@ def changed_evidence(ctx: Context) -> Iterator[Gap | NotAssessed]:
             yield NotAssessed(control, f"EVD-2: {found.not_assessed}")
 
     for review in ctx.catalog.reviews.values():
+        if review.items_file is not None:
+            rel = review.items_file.file
+            state = _hashed(ctx, rel)
+            yield from check(
+                review.control, rel, review.items_file.sha256, None, review.items_file, state
+            )
         for rel, sha, rows, record in _referenced_files(review):
             seen.add(rel)
             gaps = list(check(review.control, rel, sha, rows, record))
@@ -136,6 +149,19 @@ def changed_evidence(ctx: Context) -> Iterator[Gap | NotAssessed]:
                 gaps = list(check(None, extract.file, extract.sha256, extract.records, extract))
                 yield from gaps
                 yield from derived(None, extract, list(extract.systems) or [system.id], gaps)
+
+
+def _hashed(ctx: Context, rel: str) -> FileCheck:
+    """Whether a review's items CSV is there, and its sha256 (it is no extract: no rows
+    are counted)."""
+    target = ctx.extracts.path(rel)  # a regular file inside the catalog, or None
+    if target is None:
+        return FileCheck(exists=False, outside=ctx.catalog.resolve(rel) is None)
+    try:
+        with target.open("rb") as handle:
+            return FileCheck(True, hashlib.file_digest(handle, "sha256").hexdigest())
+    except OSError:
+        return FileCheck(exists=False)
 
 
 def _months_after(day: date, months: int) -> date:

@@ -378,9 +378,8 @@ def pdf(
 @click.argument(
     "pdfs",
     nargs=-1,
-    required=True,
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    metavar="PDF...",
+    metavar="[PDF]...",
 )
 @click.option(
     "--trust",
@@ -398,15 +397,45 @@ def pdf(
     is_flag=True,
     help="Accept development signatures (not for production; for tests and previews).",
 )
+@click.option(
+    "--bundle",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Verify an audit bundle (controlbook bundle) offline instead of PDFs.",
+)
+@click.option(
+    "--trust-bundled-ca",
+    is_flag=True,
+    help="With --bundle and no --trust: trust the bundle's own CA (proves integrity, not identity).",
+)
 def verify(
-    pdfs: tuple[Path, ...], trust: Path | None, catalog: Path | None, allow_development: bool
+    pdfs: tuple[Path, ...],
+    trust: Path | None,
+    catalog: Path | None,
+    allow_development: bool,
+    bundle: Path | None,
+    trust_bundled_ca: bool,
 ) -> None:
     """Verify signed narratives: integrity, signer, signing time, trust (exit 0 or 1).
 
     A narrative verifies only when its signer chains to a --trust CA; each verdict shows
-    the signer's subject and certificate SHA-256 fingerprint.
+    the signer's subject and certificate SHA-256 fingerprint. With --bundle, checks an
+    audit bundle instead: one line per problem, then a summary (exit 0, 1, or 2 for a
+    file that is not a usable bundle).
     """
     from .signing.verify import verify_pdfs
+
+    if bundle is not None:
+        if pdfs or catalog:
+            raise click.UsageError("--bundle takes no PDF or --catalog: the bundle holds both")
+        from .publish.bundleverify import verify_bundle
+
+        verdict = verify_bundle(
+            bundle, trust=trust, trust_bundled=trust_bundled_ca, allow_development=allow_development
+        )
+        click.echo("\n".join(verdict.lines()))
+        sys.exit(EXIT_OK if verdict.ok else EXIT_FINDINGS)
+    if not pdfs:
+        raise click.UsageError("give the PDF narratives to verify, or --bundle FILE.zip")
 
     results = verify_pdfs(
         list(pdfs), trust=trust, catalog=catalog, allow_development=allow_development
@@ -416,6 +445,70 @@ def verify(
     failed = sum(1 for r in results if not r.ok)
     click.echo(f"{len(results) - failed} of {len(results)} narrative(s) verified")
     sys.exit(EXIT_FINDINGS if failed else EXIT_OK)
+
+
+@main.command()
+@CATALOG_ARG
+@click.option(
+    "--out",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The bundle file (.zip); replaced only by a complete new bundle.",
+)
+@AS_OF
+@click.option(
+    "--site",
+    type=click.Path(file_okay=False, path_type=Path),
+    help=f"Also keep the built site here (default: a temporary folder): {SITE_OUT_RULE}.",
+)
+@click.option(
+    "--trust",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="The CA to ship as trust/ca.pem (default: the root of the signing key's chain).",
+)
+@TEMPLATES_OPT
+@JOBS
+@click.option("--strict", is_flag=True, help="Treat catalog warnings as errors.")
+def bundle(
+    catalog: Path,
+    out: Path,
+    as_of: date | None,
+    site: Path | None,
+    trust: Path | None,
+    templates: Path | None,
+    jobs: int | None,
+    strict: bool,
+) -> None:
+    """Write an offline audit bundle: site, signed narratives, catalog, findings, samples,
+    trust anchor and a signed manifest, in one byte-reproducible zip."""
+    from .publish.bundle import Reports, make_bundle
+    from .report import csvout, jsonout, samples, sarif
+
+    reports = Reports(
+        findings=lambda evaluation, threshold: {
+            "findings.json": jsonout.render(evaluation, threshold),
+            "findings.sarif": sarif.render(evaluation.findings),
+            "findings.csv": csvout.render(evaluation),
+        },
+        sample_csv=samples.render_csv,
+    )
+    console = _progress_console()
+    with console.status("bundling") as status:
+
+        def progress(stage: str) -> None:
+            console.log(stage)
+            status.update(stage)
+
+        result = make_bundle(
+            catalog, out, reports=reports, as_of=as_of, site=site, trust=trust,
+            templates=templates, strict=strict, jobs=jobs, progress=progress,
+        )  # fmt: skip
+    if result.development:
+        click.echo("WARNING: development signature, not for production")
+    click.echo(
+        f"wrote {result.out}: {result.files} files, {result.narratives} narratives, "
+        f"{result.samples} samples, {result.size:,} bytes; {result.catalog_source.note}"
+    )
 
 
 @main.command()

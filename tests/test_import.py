@@ -17,8 +17,8 @@ from click.testing import CliRunner, Result
 from generator.catalog.loader import load_catalog
 from generator.cli import main
 from generator.evaluation.evaluate import evaluate
+from generator.evidence import catalogwrite
 from generator.evidence.extracts import extract_diagnostics
-from generator.evidence.importers import register
 from generator.evidence.importers.register import ImportRequest, run_import
 from generator.model import AccountType
 from tests.conftest import EXAMPLE, ROOT
@@ -491,7 +491,7 @@ def test_an_interrupted_import_leaves_nothing_behind(
     catalog: Path, monkeypatch: pytest.MonkeyPatch, fail_at: int
 ) -> None:
     before, dirs = snapshot(catalog), folders(catalog)
-    real = register.os.replace
+    real = catalogwrite.os.replace
     calls = []
 
     def interrupted(src: str | Path, dst: str | Path) -> None:
@@ -500,7 +500,7 @@ def test_an_interrupted_import_leaves_nothing_behind(
             raise KeyboardInterrupt
         real(src, dst)
 
-    monkeypatch.setattr(register.os, "replace", interrupted)
+    monkeypatch.setattr(catalogwrite.os, "replace", interrupted)
     request = ImportRequest(
         format="aws-credential-report",
         files=(AWS / "get-credential-report.json",),
@@ -518,14 +518,14 @@ def test_a_full_disk_is_one_line_and_leaves_nothing_behind(
     catalog: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     before = snapshot(catalog)
-    real = register.os.replace
+    real = catalogwrite.os.replace
 
     def full(src: str | Path, dst: str | Path) -> None:
         if str(dst).endswith("systems.yaml"):
             raise OSError(28, "No space left on device", str(dst))
         real(src, dst)
 
-    monkeypatch.setattr(register.os, "replace", full)
+    monkeypatch.setattr(catalogwrite.os, "replace", full)
     result = import_aws(catalog)
     assert result.exit_code == 2
     assert "No space left on device" in result.output

@@ -21,7 +21,7 @@ from click.testing import CliRunner, Result
 from generator.catalog.loader import load_catalog
 from generator.cli import main
 from generator.evaluation.evaluate import evaluate
-from generator.evidence.importers import register
+from generator.evidence import catalogwrite
 from tests.conftest import EXAMPLE, ROOT
 
 DATA = ROOT / "tests" / "data" / "imports" / "sailpoint"
@@ -324,7 +324,7 @@ def test_an_interrupted_import_leaves_the_catalog_as_it_was(
     catalog: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     before = snapshot(catalog)
-    real = register.os.replace
+    real = catalogwrite.os.replace
     calls = []
 
     def failing(src: object, dst: object) -> None:
@@ -333,7 +333,7 @@ def test_an_interrupted_import_leaves_the_catalog_as_it_was(
             raise OSError("disk full")
         real(src, dst)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(register.os, "replace", failing)
+    monkeypatch.setattr(catalogwrite.os, "replace", failing)
     result = imported(catalog, STATUS, REMEDIATION, SIGN_OFF)
     assert result.exit_code != 0
     monkeypatch.undo()

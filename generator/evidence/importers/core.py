@@ -30,9 +30,6 @@ from ...model import EXTRACT_COLUMNS, SYSTEM_COLUMN, AccountType
 from ...model.base import Record
 from ...model.positions import SourceMap
 
-MAX_RAW_BYTES = 512 * 1024 * 1024
-"""Larger exports are refused: an import holds the file in memory (twice)."""
-
 HUMAN_TYPES = frozenset({AccountType.EMPLOYEE, AccountType.PRIVILEGED, AccountType.THIRD_PARTY})
 """Account types a person is behind; one without a person is invisible to ORP-1, LVR-1
 and the SoD rules, so the import says so."""

@@ -17,20 +17,15 @@ it under the system's ``extracts:``, all or nothing.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
-import os
 import re
-import secrets
-import stat
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import ValidationError
 
 from ...catalog.loader import load_catalog
@@ -40,8 +35,16 @@ from ...diagnostics import did_you_mean
 from ...errors import InputError
 from ...model import AccountType, Catalog, Extract, ExtractKind
 from ...model.base import EARLIEST, LATEST
+from ..catalogwrite import (
+    block_end,
+    commit_files,
+    file_of,
+    folder_name,
+    read_raw,
+    same_bytes,
+    yaml_scalar,
+)
 from .core import (
-    MAX_RAW_BYTES,
     AccountMapping,
     Importer,
     apply_mapping,
@@ -105,7 +108,7 @@ def run_import(request: ImportRequest, cache: ParseCache | None = None) -> Impor
     if importer.mapping_required and request.mapping is None:
         raise InputError(f"the {importer.name} format needs --mapping FILE (see docs/importing.md)")
     mapping = read_mapping(request.mapping, importer.mapping_model)
-    raws = [_read_raw(path) for path in request.files]
+    raws = [read_raw(path) for path in request.files]
     parsed = merge(
         [
             importer.parse(raw, str(path), mapping)
@@ -127,14 +130,16 @@ def run_import(request: ImportRequest, cache: ParseCache | None = None) -> Impor
     )
     record = _record(request, importer, mapping, parsed.about, systems, extracted_at, result, plan)
     system = catalog.systems[systems[0]]
-    rel = _file_of(catalog, system.source_file)
+    rel = file_of(catalog, system.source_file)
     target = catalog.root / rel
     old = target.read_bytes()
     edit = _register(old, catalog.display_path(rel), systems[0], record)
-    writes = [(path, data) for path, data in plan.files if not _same(catalog.root / path, data)]
+    writes = [
+        (path, data) for path, data in plan.files if not same_bytes(catalog.root / path, data)
+    ]
     if edit.new is not None:
         writes.append((rel, edit.new))
-    _commit(catalog.root, writes, guard=(rel, old))
+    commit_files(catalog.root, writes, guard=(rel, old))
     return ImportResult(
         extract=catalog.display_path(plan.extract),
         raw=tuple(catalog.display_path(p) for p in plan.raw),
@@ -166,21 +171,6 @@ def _check_systems(catalog: Catalog, request: ImportRequest, importer: Importer)
             "(the csv format reads an export over several systems, with a system column)"
         )
     return systems
-
-
-def _read_raw(path: Path) -> bytes:
-    """The bytes of a regular file (not a pipe or device), within the size limit."""
-    try:
-        info = path.stat()
-        if not stat.S_ISREG(info.st_mode):
-            raise InputError(f"{path}: not a regular file")
-        if info.st_size > MAX_RAW_BYTES:
-            raise InputError(
-                f"{path}: {info.st_size:,} bytes; the limit is {MAX_RAW_BYTES // 2**20} MiB"
-            )
-        return path.read_bytes()
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read the file: {exc.strerror}") from None
 
 
 def _extracted_at(
@@ -221,18 +211,6 @@ class _Plan:
     """Every file of the import with its bytes (some may already be there, identical)."""
 
 
-def _folder(system: str) -> str:
-    """A system ID as a folder name (IDs may hold ':' or '@', which paths may not)."""
-    return re.sub(r"[^A-Za-z0-9._-]", "_", system)
-
-
-def _same(path: Path, data: bytes) -> bool:
-    try:
-        return path.is_file() and path.stat().st_size == len(data) and path.read_bytes() == data
-    except OSError:
-        return False
-
-
 def _plan_files(
     catalog: Catalog,
     importer: Importer,
@@ -243,7 +221,7 @@ def _plan_files(
     details: bytes | None,
     mapping: bytes | None,
 ) -> _Plan:
-    folder = _folder(system)
+    folder = folder_name(system)
     stems = (
         f"{extracted_at:%Y-%m-%d}-{importer.name}",
         f"{extracted_at:%Y-%m-%dT%H%M%SZ}-{importer.name}",
@@ -264,7 +242,7 @@ def _plan_files(
         clash = [
             p
             for p, data in files
-            if (catalog.root / p).exists() and not _same(catalog.root / p, data)
+            if (catalog.root / p).exists() and not same_bytes(catalog.root / p, data)
         ]
         if not clash:
             return _Plan(
@@ -337,54 +315,28 @@ def _record(
 # --- registering in the systems file ------------------------------------------------------
 
 
-def _file_of(catalog: Catalog, shown: str) -> str:
-    for rel in catalog.files:
-        if catalog.display_path(rel) == shown:
-            return rel
-    raise InputError(f"cannot find the file {shown} in the catalog")  # pragma: no cover
-
-
-_PLAIN = re.compile(r"[A-Za-z0-9_./][A-Za-z0-9 _./@+,()'&-]*")
-
-
-def _scalar(value: Any, flow: bool = False) -> str:
-    """A YAML scalar that reads back as exactly ``value``: plain when that is safe,
-    else double-quoted (JSON's string syntax is YAML's)."""
-    if not isinstance(value, str):
-        return str(value)
-    plain = _PLAIN.fullmatch(value) and value == value.strip()
-    if plain and flow:
-        plain = re.fullmatch(r"[A-Za-z0-9_./-]+", value) is not None
-    if plain:
-        try:
-            plain = yaml.safe_load(f"k: {value}") == {"k": value}
-        except yaml.YAMLError:
-            plain = False
-    return value if plain else json.dumps(value, ensure_ascii=False)
-
-
 def _entry(record: dict[str, Any]) -> list[str]:
     """The entry as YAML lines, unindented: the first line is the list item's."""
     lines = []
     for key, value in record.items():
         if key == "derived_from":
             lines.append("derived_from:")
-            lines.append(f"  importer: {_scalar(value['importer'])}")
+            lines.append(f"  importer: {yaml_scalar(value['importer'])}")
             lines.append("  raw:")
             for raw in value["raw"]:
-                lines.append(f"    - file: {_scalar(raw['file'])}")
+                lines.append(f"    - file: {yaml_scalar(raw['file'])}")
                 lines.append(f"      sha256: {raw['sha256']}")
             for part in ("mapping", "details"):
                 if part in value:
                     lines.append(f"  {part}:")
-                    lines.append(f"    file: {_scalar(value[part]['file'])}")
+                    lines.append(f"    file: {yaml_scalar(value[part]['file'])}")
                     lines.append(f"    sha256: {value[part]['sha256']}")
         elif isinstance(value, list):
-            lines.append(f"{key}: [{', '.join(_scalar(v, flow=True) for v in value)}]")
+            lines.append(f"{key}: [{', '.join(yaml_scalar(v, flow=True) for v in value)}]")
         elif key == "extracted_at":
             lines.append(f"{key}: {value}")  # a YAML timestamp, as people write them
         else:
-            lines.append(f"{key}: {_scalar(value)}")
+            lines.append(f"{key}: {yaml_scalar(value)}")
     return lines
 
 
@@ -394,23 +346,6 @@ class _Edit:
     """The new systems file, or None when the same entry is there already."""
     line: int
     """Line of the entry in the (new) file."""
-
-
-def _indent(line: str) -> int:
-    return len(line) - len(line.lstrip(" "))
-
-
-def _block_end(lines: list[str], start: int, min_indent: int) -> int:
-    """The last line of the block starting at ``start``: later lines belong to it while
-    they are blank or indented at least ``min_indent`` (comments too)."""
-    last = start
-    for index in range(start + 1, len(lines)):
-        if not lines[index].strip():
-            continue
-        if _indent(lines[index]) < min_indent:
-            break
-        last = index
-    return last
 
 
 def _register(old: bytes, shown: str, system: str, record: dict[str, Any]) -> _Edit:
@@ -465,7 +400,7 @@ def _register(old: bytes, shown: str, system: str, record: dict[str, Any]) -> _E
         if not before.endswith("-") or before[:-1].strip():
             raise refuse("the last entry under extracts: is not written '- key: value'")
         dash, key = len(before) - 1, mark.column - 1
-        after = _block_end(lines, mark.line - 1, dash + 1)
+        after = block_end(lines, mark.line - 1, dash + 1)
         head: list[str] = []
     elif current is None or current == []:
         if current == [] or "extracts" in entries[index]:
@@ -485,7 +420,7 @@ def _register(old: bytes, shown: str, system: str, record: dict[str, Any]) -> _E
         else:
             mark = doc.marks.value(("systems", index))
             column = mark.column - 1
-            after = _block_end(lines, mark.line - 1, column)
+            after = block_end(lines, mark.line - 1, column)
             dash, head = column + 2, [" " * column + "extracts:" + newline]
         key = dash + 2
     else:
@@ -516,67 +451,3 @@ def _same_entry(existing: dict[str, Any], new: dict[str, Any]) -> bool:
 
 
 # --- writing all or nothing ------------------------------------------------------------
-
-
-def _commit(root: Path, writes: list[tuple[str, bytes]], guard: tuple[str, bytes]) -> None:
-    """Write every file under a temporary name, then rename them into place (the systems
-    file last). On any error, or an interruption, remove everything written so far."""
-    for rel, _ in writes:
-        _inside(root, root / rel)
-    token = secrets.token_hex(4)
-    created: list[Path] = []
-    temps: list[tuple[Path, Path]] = []
-    placed: list[Path] = []
-    try:
-        for rel, data in writes:
-            target = root / rel
-            _make_parents(target.parent, root, created)
-            temp = target.parent / f".{target.name}.{token}.import-tmp"
-            with temp.open("xb") as handle:
-                handle.write(data)
-                handle.flush()
-                os.fsync(handle.fileno())
-            if target.exists():
-                os.chmod(temp, stat.S_IMODE(target.stat().st_mode))
-            temps.append((temp, target))
-        guarded, before = root / guard[0], guard[1]
-        for temp, target in temps:
-            if target == guarded and guarded.read_bytes() != before:
-                raise InputError(f"{guard[0]} changed while importing; nothing was written")
-            existed = target.exists()
-            os.replace(temp, target)
-            if not existed:
-                placed.append(target)
-    except BaseException:
-        for target in placed:
-            target.unlink(missing_ok=True)
-        for temp, _ in temps:
-            temp.unlink(missing_ok=True)
-        for folder in reversed(created):
-            with contextlib.suppress(OSError):
-                folder.rmdir()
-        raise
-
-
-def _inside(root: Path, target: Path) -> None:
-    """Refuse a target whose folder (or the nearest one that exists) is a link leading out
-    of the catalog, or that is itself a link: an import writes inside the catalog only."""
-    inside = Path(os.path.realpath(root))
-    existing = target.parent
-    while not existing.exists() and existing != root:
-        existing = existing.parent
-    if not Path(os.path.realpath(existing)).is_relative_to(inside) or target.is_symlink():
-        raise InputError(
-            f"{target}: leads outside the catalog folder (a link?); nothing was written"
-        )
-
-
-def _make_parents(folder: Path, root: Path, created: list[Path]) -> None:
-    missing = []
-    current = folder
-    while current != root and not current.exists():
-        missing.append(current)
-        current = current.parent
-    for path in reversed(missing):
-        path.mkdir()
-        created.append(path)

@@ -38,8 +38,16 @@ from ...catalog.yamlsrc import YamlError, parse_yaml
 from ...diagnostics import did_you_mean
 from ...errors import InputError
 from ...model import Catalog, Decision, Review, population_systems
+from ..catalogwrite import (
+    block_end,
+    commit_files,
+    file_of,
+    folder_name,
+    read_raw,
+    same_bytes,
+    yaml_scalar,
+)
 from .core import AccountMapping, mapping_json, read_mapping, utc_text
-from .register import _block_end, _commit, _file_of, _folder, _read_raw, _same, _scalar
 from .sailpoint import (
     FORMAT,
     Campaign,
@@ -357,7 +365,7 @@ class _ReviewText:
         self.data, self.marks = self._parse()
         if key in self.data:
             start = self.marks.key((key,)).line - 1
-            end = _block_end(self.lines, start, 1)
+            end = block_end(self.lines, start, 1)
             self.lines[start : end + 1] = self._block(lines)
         else:
             self.lines.extend(self._block(lines))
@@ -379,7 +387,7 @@ class _ReviewText:
         if not before.endswith("-") or before[:-1].strip():
             raise InputError(f"{self.shown}: the last entry under {key}: is not '- key: value'")
         dash, column = len(before) - 1, mark.column - 1
-        after = _block_end(self.lines, mark.line - 1, dash + 1)
+        after = block_end(self.lines, mark.line - 1, dash + 1)
         block = [
             (" " * dash + "-" + " " * (column - dash - 1) if i == 0 else " " * column) + line
             for e in entries
@@ -441,7 +449,7 @@ def run_campaign_import(
                 f"{request.mapping}: systems: {source!r} -> {system!r}, which is no system of "
                 f"review {review.id} ({', '.join(systems)})"
             )
-    raws = [(path, _read_raw(path)) for path in request.files]
+    raws = [(path, read_raw(path)) for path in request.files]
     campaign = read_reports(raws)
     people = _People(catalog, mapping)
     items = _items(campaign, people, mapping, request.system, systems)
@@ -449,11 +457,11 @@ def run_campaign_import(
     signed, signer, notes = _sign_off(campaign, people, undecided)
     extract, left_out = _left_out(catalog, review, items, systems)
 
-    review_rel = _file_of(catalog, review.source_file)
+    review_rel = file_of(catalog, review.source_file)
     folder = Path(review_rel).parent.as_posix()
     items_rel = f"{folder}/{Path(review_rel).stem}.items.csv"
     items_bytes = _items_csv(items, len(systems) > 1)
-    raw_dir = f"evidence/raw/reviews/{_folder(review.id)}"
+    raw_dir = f"evidence/raw/reviews/{folder_name(review.id)}"
     name = campaign.names[0] if campaign.names else ""
     files: list[tuple[str, bytes]] = [(items_rel, items_bytes)]
     attachments: list[tuple[str, str, str]] = []
@@ -480,7 +488,7 @@ def run_campaign_import(
     if text.data.get("items_file") != entry:
         text.set(
             "items_file",
-            ["items_file:", f"  file: {_scalar(items_rel)}", f"  sha256: {entry['sha256']}"],
+            ["items_file:", f"  file: {yaml_scalar(items_rel)}", f"  sha256: {entry['sha256']}"],
             entry,
         )
     if signed is not None and signer is not None and signed.signed_at is not None:
@@ -488,7 +496,9 @@ def run_campaign_import(
         current = text.data.get("sign_off")
         wanted = {"by": signer, "at": at}
         if current is None:
-            text.set("sign_off", ["sign_off:", f"  by: {_scalar(signer)}", f"  at: {at}"], wanted)
+            text.set(
+                "sign_off", ["sign_off:", f"  by: {yaml_scalar(signer)}", f"  at: {at}"], wanted
+            )
         elif not (
             isinstance(current, dict)
             and current.get("by") == signer
@@ -518,16 +528,16 @@ def run_campaign_import(
         text.append(
             "attachments",
             [
-                [f"file: {_scalar(rel)}", f"sha256: {sha}", f"description: {_scalar(what)}"]
+                [f"file: {yaml_scalar(rel)}", f"sha256: {sha}", f"description: {yaml_scalar(what)}"]
                 for rel, sha, what in new
             ],
             [{"file": rel, "sha256": sha, "description": what} for rel, sha, what in new],
         )
     review_bytes = text.result()
-    writes = [(rel, data) for rel, data in files if not _same(catalog.root / rel, data)]
+    writes = [(rel, data) for rel, data in files if not same_bytes(catalog.root / rel, data)]
     if review_bytes != old:
         writes.append((review_rel, review_bytes))
-    _commit(catalog.root, writes, guard=(review_rel, old))
+    commit_files(catalog.root, writes, guard=(review_rel, old))
     decided: dict[str, int] = {}
     for item in items.values():
         if item.row.decision is not None:

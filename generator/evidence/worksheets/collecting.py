@@ -31,8 +31,8 @@ from pathlib import Path
 from ...catalog.loader import load_catalog
 from ...diagnostics import did_you_mean, safe_cell
 from ...errors import InputError
+from ..catalogwrite import commit_files
 from ..extractscan import norm
-from ..importers.register import _commit
 from .layout import COMMENT, DECISION, DECISIONS, ITEMS_COLUMNS, UNROUTED, checksum
 from .reading import NotAWorksheet, Returned, read_returned
 from .routing import Routed, Routing, route
@@ -277,7 +277,7 @@ def collect(root: Path, review_id: str, dirs: list[Path], at: datetime | None) -
     bom = "\ufeff".encode() if old.startswith(b"\xef\xbb\xbf") else b""
     writes.append((items_rel, items))
     writes.append((review_file, bom + text.encode("utf-8")))
-    _commit(root, writes, (review_file, old))
+    commit_files(root, writes, (review_file, old))
     return Collected(
         items_file=items_rel,
         decided=len(decided),

@@ -15,23 +15,23 @@ from typing import Any
 
 from ...catalog.yamlsrc import YamlError, parse_yaml
 from ...errors import InputError
-from ..importers.register import _block_end, _scalar
+from ..catalogwrite import block_end, yaml_scalar
 
 
 def _lines_of(key: str, value: dict[str, Any]) -> list[str]:
-    return [f"{key}:", *(f"  {k}: {_scalar(v)}" for k, v in value.items())]
+    return [f"{key}:", *(f"  {k}: {yaml_scalar(v)}" for k, v in value.items())]
 
 
 def _entry_lines(entry: dict[str, Any], dash: int) -> list[str]:
     pairs = list(entry.items())
-    first = " " * dash + f"- {pairs[0][0]}: {_scalar(pairs[0][1])}"
-    return [first, *(" " * (dash + 2) + f"{k}: {_scalar(v)}" for k, v in pairs[1:])]
+    first = " " * dash + f"- {pairs[0][0]}: {yaml_scalar(pairs[0][1])}"
+    return [first, *(" " * (dash + 2) + f"{k}: {yaml_scalar(v)}" for k, v in pairs[1:])]
 
 
 def _top_block(lines: list[str], doc: Any, key: str) -> tuple[int, int]:
     """First and last line index of a top-level key's block."""
     start = doc.marks.key((key,)).line - 1
-    return start, _block_end(lines, start, 1)
+    return start, block_end(lines, start, 1)
 
 
 def edit_review(
@@ -94,7 +94,7 @@ def edit_review(
             if not before.endswith("-") or before[:-1].strip():
                 raise refuse("the last entry under attachments: is not written '- key: value'")
             dash = len(before) - 1
-            end = _block_end(lines, mark.line - 1, dash + 1)
+            end = block_end(lines, mark.line - 1, dash + 1)
             lines[end + 1 : end + 1] = [
                 line + newline for entry in added for line in _entry_lines(entry, dash)
             ]

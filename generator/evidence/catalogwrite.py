@@ -97,9 +97,13 @@ def block_end(lines: list[str], start: int, min_indent: int) -> int:
     return last
 
 
-def commit_files(root: Path, writes: list[tuple[str, bytes]], guard: tuple[str, bytes]) -> None:
-    """Write every file under a temporary name, then rename them into place (the systems
-    file last). On any error, or an interruption, remove everything written so far."""
+def commit_files(
+    root: Path, writes: list[tuple[str, bytes]], guard: tuple[str, bytes] | None = None
+) -> None:
+    """Write every file under a temporary name, then rename them into place (the edited
+    YAML file last). ``guard`` is that file and the bytes it had when the edit was made:
+    if it changed meanwhile, nothing is written. On any error, or an interruption, remove
+    everything written so far."""
     for rel, _ in writes:
         _inside(root, root / rel)
     token = secrets.token_hex(4)
@@ -118,10 +122,10 @@ def commit_files(root: Path, writes: list[tuple[str, bytes]], guard: tuple[str, 
             if target.exists():
                 os.chmod(temp, stat.S_IMODE(target.stat().st_mode))
             temps.append((temp, target))
-        guarded, before = root / guard[0], guard[1]
         for temp, target in temps:
-            if target == guarded and guarded.read_bytes() != before:
-                raise InputError(f"{guard[0]} changed while importing; nothing was written")
+            changed = guard is not None and target == root / guard[0]
+            if changed and guard is not None and target.read_bytes() != guard[1]:
+                raise InputError(f"{guard[0]} changed meanwhile; nothing was written")
             existed = target.exists()
             os.replace(temp, target)
             if not existed:

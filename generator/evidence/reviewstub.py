@@ -9,18 +9,13 @@ The stub validates as it is; until the decisions are in, EVD-1 lists what is mis
 
 from __future__ import annotations
 
-import os
-import tempfile
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
-from typing import Any
-
-import yaml
 
 from ..errors import InputError
 from ..model import Catalog, Control, Extract, ExtractKind, Frequency, Period, Population
 from ..model.controls import population_systems
+from .catalogwrite import commit_files, yaml_scalar
 from .extracts import ExtractError, ExtractStore, utc_day
 
 
@@ -82,12 +77,6 @@ def _registered(catalog: Catalog, rel: str, systems: list[str]) -> Extract:
     )
 
 
-def _scalar(value: Any) -> str:
-    """One YAML scalar, quoted only when it must be (PyYAML decides)."""
-    text = yaml.safe_dump(value, allow_unicode=True, default_flow_style=True, width=1 << 20)
-    return text.removesuffix("\n").removesuffix("\n...")
-
-
 def _moment(value: datetime) -> str:
     return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
@@ -111,27 +100,27 @@ def stub_text(
         "# Record a decision (keep, revoke or modify), decided_by and decided_at for each",
         "# item; a revoke or modify also needs remediation: {ticket: …, completed: …}.",
         "kind: review",
-        f"id: {_scalar(review_id)}",
-        f"control: {_scalar(control.id)}",
-        f"population: {_scalar(population.id)}",
+        f"id: {yaml_scalar(review_id)}",
+        f"control: {yaml_scalar(control.id)}",
+        f"population: {yaml_scalar(population.id)}",
         "period:",
         f"  start: {period.start.isoformat()}",
         f"  end: {period.end.isoformat()}",
     ]
     if reviewers:
-        lines.append(f"reviewers: [{', '.join(_scalar(r) for r in reviewers)}]")
+        lines.append(f"reviewers: [{', '.join(yaml_scalar(r) for r in reviewers)}]")
     lines.append("evidence:  # the population as reviewed (IPE), from the extract's record")
     if len(systems) == 1:
-        lines.append(f"  system: {_scalar(systems[0])}")
+        lines.append(f"  system: {yaml_scalar(systems[0])}")
     else:
-        lines.append(f"  systems: [{', '.join(_scalar(s) for s in systems)}]")
+        lines.append(f"  systems: [{', '.join(yaml_scalar(s) for s in systems)}]")
     if extract.source:
-        lines.append(f"  source: {_scalar(extract.source)}")
+        lines.append(f"  source: {yaml_scalar(extract.source)}")
     if extract.extracted_at:
         lines.append(f"  extracted_at: {_moment(extract.extracted_at)}")
     if extract.records is not None:
         lines.append(f"  records: {extract.records}")
-    lines.append(f"  file: {_scalar(extract.file)}")
+    lines.append(f"  file: {yaml_scalar(extract.file)}")
     if extract.sha256:
         lines.append(f"  sha256: {extract.sha256}")
     if extract.scope:
@@ -139,26 +128,26 @@ def stub_text(
     if extract.derived_from is not None:
         origin = extract.derived_from
         lines.append("  derived_from:")
-        lines.append(f"    importer: {_scalar(origin.importer)}")
+        lines.append(f"    importer: {yaml_scalar(origin.importer)}")
         lines.append("    raw:")
         for raw in origin.raw:
-            lines.append(f"      - file: {_scalar(raw.file)}")
+            lines.append(f"      - file: {yaml_scalar(raw.file)}")
             lines.append(f"        sha256: {raw.sha256}")
         for name, part in (("mapping", origin.mapping), ("details", origin.details)):
             if part is not None:
                 lines.append(f"    {name}:")
-                lines.append(f"      file: {_scalar(part.file)}")
+                lines.append(f"      file: {yaml_scalar(part.file)}")
                 lines.append(f"      sha256: {part.sha256}")
     if not items:
         lines.append("items: []  # the extract shows no account of this population")
     else:
         lines.append("items:")
     for system, account, entitlement in items:
-        lines.append(f"  - account: {_scalar(account)}")
+        lines.append(f"  - account: {yaml_scalar(account)}")
         if system:
-            lines.append(f"    system: {_scalar(system)}")
+            lines.append(f"    system: {yaml_scalar(system)}")
         if entitlement:
-            lines.append(f"    entitlement: {_scalar(entitlement)}")
+            lines.append(f"    entitlement: {yaml_scalar(entitlement)}")
         lines.append("    decision:")
         lines.append("    decided_by:")
         lines.append("    decided_at:")
@@ -237,17 +226,5 @@ def new_review(
     if target.exists() or target.is_symlink():
         raise InputError(f"{catalog.display_path(rel)} exists already; nothing written")
     text = stub_text(control, population, review_id, period, extract, items, list(reviewers))
-    _write_new(target, text.encode())
+    commit_files(catalog.root, [(rel, text.encode())])
     return ReviewStub(catalog.display_path(rel), review_id, len(items), period)
-
-
-def _write_new(target: Path, data: bytes) -> None:
-    """Create ``target`` (and its folder) with ``data``, all or nothing, never over a file."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp = tempfile.mkstemp(prefix=".review-", dir=target.parent)
-    try:
-        with os.fdopen(handle, "wb") as out:
-            out.write(data)
-        os.link(temp, target)  # fails if someone created it meanwhile
-    finally:
-        os.unlink(temp)

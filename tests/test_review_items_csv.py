@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from generator.catalog import itemscsv
 from generator.catalog.itemscsv import LINE_LIMIT
 from generator.evaluation.evaluate import evaluate
 from generator.model.reviews import ITEMS_COLUMNS, Decision
@@ -32,6 +33,27 @@ ROWS = (
     "skim,,,keep,j.okafor,2026-04-10T09:20:00Z,,,\n"
 )
 SIGN_OFF = "sign_off:\n  by: j.okafor\n  at: 2026-04-14T16:00:00Z\n"
+
+
+@pytest.fixture(autouse=True, params=["duckdb", "python-csv"])
+def reader(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Every test runs with both readers: DuckDB (large files) and Python's ``csv`` (small
+    ones, and any file DuckDB may not read exactly); they must agree to the cell."""
+    threshold = 0 if request.param == "duckdb" else 1 << 40
+    monkeypatch.setattr(itemscsv, "DUCKDB_FROM_BYTES", threshold)
+    return str(request.param)
+
+
+def test_duckdb_reads_a_plain_file_and_a_quoted_multi_line_one(tmp_path: Path) -> None:
+    plain = tmp_path / "plain.csv"
+    plain.write_text(f"{HEADER}\n{ROWS}", encoding="utf-8")
+    quoted = tmp_path / "quoted.csv"
+    quoted.write_text(f'{HEADER}\nmnovak,,,keep,j.okafor,,"a,\nb",,\n{ROWS}', encoding="utf-8")
+    rows, lines = itemscsv._duckdb_rows(plain, plain.read_text(), 9) or ([], [])
+    assert (len(rows), list(lines)) == (2, [2, 3])
+    rows, lines = itemscsv._duckdb_rows(quoted, quoted.read_text(), 9) or ([], [])
+    assert (len(rows), list(lines)) == (3, [2, 4, 5])
+    assert rows[0][6] == "a,\nb"
 
 
 def as_csv(

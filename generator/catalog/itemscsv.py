@@ -18,8 +18,10 @@ from __future__ import annotations
 import csv
 import io
 import re
+import threading
 from array import array
 from collections.abc import Sequence
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +41,9 @@ MAX_ITEMS_BYTES = 256 * 1024 * 1024
 """Larger items files are refused (about two million decisions)."""
 LINE_LIMIT = 131072
 """Longest line (and field) read: Python's ``csv`` refuses longer fields."""
+DUCKDB_FROM_BYTES = 256 * 1024
+"""Smaller files are read by Python's ``csv``: a DuckDB query costs a few milliseconds
+whatever its size, more than reading a few hundred rows (measured on the benchmark)."""
 _GLOB = frozenset("*?[]{}")
 _LONG_LINE = re.compile(rf"[^\n]{{{LINE_LIMIT + 1},}}")
 _BLANK_LINE = re.compile(r"\n\r?\n")
@@ -47,6 +52,16 @@ _UNSAFE = re.compile(
 )
 _REMEDIATION = {"remediation_ticket": "ticket", "remediation_completed": "completed"}
 _ROWS = TypeAdapter(list[ReviewItem])
+
+
+_LOCK = threading.Lock()
+
+
+@cache
+def _connection() -> duckdb.DuckDBPyConnection:
+    """One in-memory DuckDB for every items file of the process: opening one per file
+    costs more than reading a file of a few hundred rows."""
+    return duckdb.connect()
 
 
 class ItemsPositions(SourceMap):
@@ -139,13 +154,11 @@ def _duckdb_rows(
         "auto_detect = false, delim = ',', quote = '\"', escape = '\"', strict_mode = true, "
         f"max_line_size = {LINE_LIMIT + 2}, encoding = 'utf-8')"
     )
-    db = duckdb.connect()
     try:
-        rows = db.execute(query).fetchall()
+        with _LOCK:
+            rows = _connection().execute(query).fetchall()
     except duckdb.Error:
         return None
-    finally:
-        db.close()
     lines = array("I", bytes(4 * len(rows)))
     line = 2
     quotes = '"' in text
@@ -270,7 +283,7 @@ def parse_items(raw: bytes, path: Path, display: str) -> tuple[list[ReviewItem],
     columns = _header(text, out)
     if columns is None:
         return [], out.items
-    read = _duckdb_rows(path, text, len(columns))
+    read = _duckdb_rows(path, text, len(columns)) if len(raw) >= DUCKDB_FROM_BYTES else None
     rows, lines = read if read is not None else _python_rows(text, len(columns), out)
     bad = _cell_problems(columns, rows, lines, text, out)
     numbers = {name: number for number, name in enumerate(columns, start=1)}

@@ -560,7 +560,12 @@ def serve(
     "--size", type=click.IntRange(1, 1000), help="Items to draw (default: settings, else 25)."
 )
 @click.option(
-    "--format", "fmt", type=click.Choice(["text", "csv"]), default="text", show_default=True
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "csv", "xlsx"]),
+    default="text",
+    show_default=True,
+    help="text, or a test workpaper: csv or xlsx (xlsx needs --output).",
 )
 @OUTPUT
 @click.option(
@@ -598,10 +603,17 @@ def sample(
     if control is None:
         hint = did_you_mean(control_id, loaded.controls)
         raise InputError(f"no control {control_id!r} in the catalog{hint}")
-    drawn = draw(loaded, evaluate(loaded, as_of), control, seed=seed, size=size, period=period)
-    text = samples.render_csv(drawn) if fmt == "csv" else samples.render_text(drawn)
+    if fmt == "xlsx" and output is None:
+        raise InputError("--format xlsx writes a workbook: give --output FILE.xlsx")
+    evaluation = evaluate(loaded, as_of)
+    drawn = draw(loaded, evaluation, control, seed=seed, size=size, period=period)
     if population_file:
         population_file.write_text("".join(f"{k}\n" for k in drawn.population), encoding="utf-8")
+    if fmt == "xlsx":
+        assert output is not None
+        output.write_bytes(samples.render_xlsx(drawn, evaluation.as_of))
+        return
+    text = samples.render_csv(drawn) if fmt == "csv" else samples.render_text(drawn)
     if output:
         output.write_text(text, encoding="utf-8")
     else:

@@ -33,7 +33,7 @@ ALLOWED: dict[str, set[str]] = {
     "signing": SHARED | {"render"},
     "publish": SHARED | {"catalog", "evidence", "evaluation", "views", "render", "signing"},
     "diff": SHARED | {"catalog", "evidence", "evaluation"},
-    "report": SHARED | {"evaluation", "diff", "render"},
+    "report": SHARED | {"evidence", "evaluation", "diff", "render"},
 }
 TOP = {"cli", "__main__", "__init__"}  # may import anything
 

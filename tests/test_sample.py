@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import csv
 import hashlib
+import io
+import shutil
 import subprocess
 from pathlib import Path
 
+import openpyxl
+import pytest
 from click.testing import CliRunner
 
 from generator.catalog.loader import load_catalog
@@ -104,3 +109,54 @@ def test_a_period_samples_only_the_reviews_of_that_period_and_seeds_with_it() ->
     )
     assert result.exit_code == 2
     assert "'2026-Q1' is not START..END" in result.output
+
+
+def test_the_xlsx_workpaper_holds_the_csv_rows_as_text_and_rebuilds_byte_for_byte(
+    tmp_path: Path,
+) -> None:
+    args = ("--control", "ITGC-UAR-ERP", "--seed", "audit-2026", "--size", "5")
+    first, second = tmp_path / "a.xlsx", tmp_path / "b.xlsx"
+    run(*args, "--format", "xlsx", "--output", str(first))
+    run(*args, "--format", "xlsx", "--output", str(second))
+    assert first.read_bytes() == second.read_bytes()
+    text = run(*args, "--format", "csv")
+    method = [line.removeprefix("# ") for line in text.splitlines() if line.startswith("# ")]
+    table = list(csv.reader(io.StringIO("".join(text.splitlines(True)[len(method) :]))))
+    sheet = openpyxl.load_workbook(first)["Sample"]
+    values = [
+        [c if c is not None else "" for c in row] for row in sheet.iter_rows(values_only=True)
+    ]
+    assert [row[0] for row in values[: len(method)]] == method  # seed, population hash, method
+    body = values[len(method) + 1 :]
+    assert body[0][:-1] == table[0]  # the CSV's columns, then the auditor's conclusion
+    assert body[0][-1] == "auditor conclusion"
+    assert [row[: len(table[0])] for row in body[1:]] == [
+        [cell.removeprefix("'") for cell in row] for row in table[1:]
+    ]  # the CSV guards formula-like cells with a quote; the workbook holds them as text
+    assert all(c.data_type == "s" for row in sheet.iter_rows() for c in row if c.value)
+
+
+def test_an_xlsx_workpaper_needs_an_output_file() -> None:
+    result = CliRunner().invoke(
+        main, ["sample", str(EXAMPLE), "--control", "ITGC-UAR-ERP", "--format", "xlsx"]
+    )
+    assert result.exit_code == 2
+    assert "--format xlsx writes a workbook: give --output FILE.xlsx" in result.output
+
+
+@pytest.mark.skipif(
+    shutil.which("soffice") is None, reason="LibreOffice (soffice) is not installed"
+)
+def test_libreoffice_opens_the_workpaper(tmp_path: Path) -> None:
+    book = tmp_path / "sample.xlsx"
+    run("--control", "ITGC-UAR-ERP", "--seed", "audit-2026", "--size", "3",
+        "--format", "xlsx", "--output", str(book))  # fmt: skip
+    subprocess.run(
+        ["soffice", f"-env:UserInstallation=file://{tmp_path}/lo-profile", "--headless",
+         "--convert-to", "csv:Text - txt - csv (StarCalc):44,34,76", "--outdir",
+         str(tmp_path / "lo"), str(book)],
+        check=True, capture_output=True, timeout=180,
+    )  # fmt: skip
+    rows = list(csv.reader((tmp_path / "lo" / "sample.csv").open(encoding="utf-8")))
+    assert rows[0][0] == "control: ITGC-UAR-ERP"
+    assert sum(1 for r in rows if r and r[0] in {"1", "2", "3"}) == 3

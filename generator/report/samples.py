@@ -1,11 +1,17 @@
-"""An audit sample as text (how it was drawn, then the items) or as a CSV test workpaper."""
+"""An audit sample as text (how it was drawn, then the items), or as a test workpaper in
+CSV or XLSX."""
 
 from __future__ import annotations
 
 import csv
 import io
+from datetime import date, datetime
 
-from ..evaluation.sampling import ATTRIBUTES, Sample
+from openpyxl import Workbook
+from openpyxl.styles import Font
+
+from ..evaluation.sampling import ATTRIBUTES, Sample, SampledItem
+from ..evidence.xlsxfile import text_cell, workbook_bytes
 from .cells import safe_cell
 
 COLUMNS = (
@@ -40,6 +46,14 @@ def render_text(sample: Sample) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _row(item: SampledItem) -> tuple[object, ...]:
+    return (
+        item.rank, item.review, item.account, item.entitlement, item.decision,
+        item.decided_by, item.decided_at, *(result for _, result in item.attributes),
+        str(item.source), item.digest, item.key,
+    )  # fmt: skip
+
+
 def render_csv(sample: Sample) -> str:
     """The test workpaper: one row per sampled item, pre-filled from the evaluation, every
     cell formula-safe; the drawing method in ``#`` lines above the header."""
@@ -49,10 +63,34 @@ def render_csv(sample: Sample) -> str:
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(COLUMNS)
     for item in sample.items:
-        row = (
-            item.rank, item.review, item.account, item.entitlement, item.decision,
-            item.decided_by, item.decided_at, *(result for _, result in item.attributes),
-            str(item.source), item.digest, item.key,
-        )  # fmt: skip
-        writer.writerow([safe_cell(cell) for cell in row])
+        writer.writerow([safe_cell(cell) for cell in _row(item)])
     return out.getvalue()
+
+
+def render_xlsx(sample: Sample, as_of: date) -> bytes:
+    """The test workpaper as a workbook: the drawing method in the first rows, then one row
+    per sampled item with a column for the auditor's conclusion; every cell is text (a
+    value never runs as a formula) and the same sample gives the same bytes."""
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.title = "Sample"
+    lines = header(sample)
+    for number, line in enumerate(lines, start=1):
+        text_cell(sheet, number, 1, line)
+    first = len(lines) + 2
+    columns = (*COLUMNS, "auditor conclusion")
+    bold = Font(bold=True)
+    for column, name in enumerate(columns, start=1):
+        text_cell(sheet, first, column, name)
+        sheet.cell(row=first, column=column).font = bold
+    for number, item in enumerate(sample.items, start=first + 1):
+        for column, value in enumerate(_row(item), start=1):
+            text_cell(sheet, number, column, str(value))
+    sheet.freeze_panes = sheet.cell(row=first + 1, column=1)
+    props = book.properties
+    props.creator = "controlbook"
+    props.lastModifiedBy = "controlbook"
+    props.title = f"Audit sample of {sample.control}, {sample.period}"
+    props.subject = sample.control
+    return workbook_bytes(book, datetime(as_of.year, as_of.month, as_of.day))

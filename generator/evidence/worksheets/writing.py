@@ -17,7 +17,6 @@ from __future__ import annotations
 import csv
 import io
 import os
-import zipfile
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -25,11 +24,11 @@ from pathlib import Path
 from openpyxl import Workbook
 from openpyxl.styles import Font, PatternFill, Protection
 from openpyxl.worksheet.datavalidation import DataValidation
-from openpyxl.worksheet.worksheet import Worksheet
-from openpyxl.writer.excel import ExcelWriter
 
 from ...diagnostics import FORMULA_STARTS, safe_cell
 from ...errors import InputError
+from ..xlsxfile import text_cell
+from ..xlsxfile import workbook_bytes as xlsx_bytes
 from .layout import (
     ABOUT,
     COLUMNS,
@@ -45,7 +44,6 @@ from .layout import (
 )
 from .routing import Routed, Routing
 
-ZIP_DATE = (1980, 1, 1, 0, 0, 0)
 _WIDTHS = {"system": 10, "account": 18, "person": 14, "name": 20, "department": 24,
            "status": 14, "account_type": 12, "entitlement": 28, "routed": 30, "source": 30,
            "check": 18, "decision": 10, "comment": 40}  # fmt: skip
@@ -105,11 +103,6 @@ def _moment(routing: Routing) -> datetime:
     return at.astimezone(UTC).replace(tzinfo=None) if at.tzinfo else at
 
 
-def _text_cell(sheet: Worksheet, row: int, column: int, value: str) -> None:
-    cell = sheet.cell(row=row, column=column, value=value)
-    cell.data_type = "s"  # a value such as "=1+1" is text here, never a formula
-
-
 def workbook_bytes(routing: Routing, decider: str) -> bytes:
     book = Workbook()
     sheet = book.active
@@ -118,7 +111,7 @@ def workbook_bytes(routing: Routing, decider: str) -> bytes:
     bold = Font(bold=True)
     grey = PatternFill("solid", fgColor="EEEEEE")
     for column, name in enumerate(COLUMNS, start=1):
-        _text_cell(sheet, 1, column, name)
+        text_cell(sheet, 1, column, name)
         sheet.cell(row=1, column=column).font = bold
         sheet.column_dimensions[sheet.cell(row=1, column=column).column_letter].width = _WIDTHS[
             name
@@ -127,7 +120,7 @@ def workbook_bytes(routing: Routing, decider: str) -> bytes:
     editable = {COLUMNS.index(DECISION) + 1, COLUMNS.index(COMMENT) + 1}
     for number, routed in enumerate(rows, start=2):
         for column, value in enumerate(cells(routed, routing.review.id), start=1):
-            _text_cell(sheet, number, column, value)
+            text_cell(sheet, number, column, value)
             cell = sheet.cell(row=number, column=column)
             if column in editable:
                 cell.protection = Protection(locked=False)
@@ -151,8 +144,8 @@ def workbook_bytes(routing: Routing, decider: str) -> bytes:
     sheet.protection.formatColumns = False  # widening a column is fine
     info = book.create_sheet(ABOUT)
     for number, (key, value) in enumerate(about(routing, decider), start=1):
-        _text_cell(info, number, 1, key)
-        _text_cell(info, number, 2, value)
+        text_cell(info, number, 1, key)
+        text_cell(info, number, 2, value)
     info.column_dimensions["A"].width = 18
     info.column_dimensions["B"].width = 90
     info.protection.sheet = True
@@ -163,27 +156,7 @@ def workbook_bytes(routing: Routing, decider: str) -> bytes:
     props.title = f"Access review {routing.review.id}: worksheet of {decider}"
     props.subject = routing.review.id
     props.identifier = f"{routing.review.id}/{decider}"
-    props.created = moment
-    props.modified = moment
-    raw = io.BytesIO()
-    with zipfile.ZipFile(raw, "w", zipfile.ZIP_DEFLATED) as archive:
-        ExcelWriter(book, archive).save()  # not openpyxl's save(): it stamps "modified" now
-    return _fixed_dates(raw.getvalue())
-
-
-def _fixed_dates(data: bytes) -> bytes:
-    """The same archive with every entry dated :data:`ZIP_DATE` (zipfile stamps now)."""
-    out = io.BytesIO()
-    with (
-        zipfile.ZipFile(io.BytesIO(data)) as source,
-        zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target,
-    ):
-        for entry in source.infolist():
-            fixed = zipfile.ZipInfo(entry.filename, date_time=ZIP_DATE)
-            fixed.compress_type = zipfile.ZIP_DEFLATED
-            fixed.external_attr = 0o600 << 16
-            target.writestr(fixed, source.read(entry))
-    return out.getvalue()
+    return xlsx_bytes(book, moment)
 
 
 def csv_bytes(routing: Routing, decider: str) -> bytes:

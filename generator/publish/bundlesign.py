@@ -51,12 +51,6 @@ class _DeterministicSigner(signers.SimpleSigner):
         return key.sign(data, algorithm)
 
 
-def _pyhanko_signer(signer: DocumentSigner) -> signers.SimpleSigner:
-    """The pyHanko signer inside a :class:`DocumentSigner` (the narratives' key)."""
-    inner = signer._signer  # sign.py offers no public accessor (yet)
-    return inner
-
-
 def signing_moment(as_of: date) -> datetime:
     """The signing time written into the manifest signature: the as-of date, midnight UTC."""
     return datetime.combine(as_of, time(0, 0), tzinfo=UTC)
@@ -64,7 +58,7 @@ def signing_moment(as_of: date) -> datetime:
 
 def sign_manifest(signer: DocumentSigner, manifest: bytes, as_of: date) -> bytes:
     """A detached CMS signature (DER) over ``manifest``, deterministic for the same inputs."""
-    inner = _pyhanko_signer(signer)
+    inner = signer.key
     deterministic = _DeterministicSigner(
         signing_cert=inner.signing_cert,
         signing_key=inner.signing_key,
@@ -87,7 +81,7 @@ def sign_manifest(signer: DocumentSigner, manifest: bytes, as_of: date) -> bytes
 def trust_anchor(signer: DocumentSigner) -> bytes:
     """The self-signed CA certificate (PEM) the signing certificate chains to, from the
     signer's own chain; :class:`InputError` when the chain holds none (give ``--trust``)."""
-    inner = _pyhanko_signer(signer)
+    inner = signer.key
     roots = [c for c in inner.cert_registry if c.self_signed != "no"]
     if not roots:
         raise InputError(

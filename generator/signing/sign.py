@@ -89,6 +89,11 @@ class DocumentSigner:
         self.info = info
         self._timestamper = timestamper
 
+    @property
+    def key(self) -> signers.SimpleSigner:
+        """The key and certificate chain as pyHanko holds them (e.g. to sign a manifest)."""
+        return self._signer
+
     def with_timestamper(self, timestamper: TimeStamper, label: str) -> DocumentSigner:
         """The same key, signing PAdES B-T with ``timestamper`` (``label`` names the TSA)."""
         info = replace(self.info, level="PAdES B-T", timestamp_url=label)

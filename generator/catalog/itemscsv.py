@@ -36,6 +36,7 @@ from ..model.reviews import (
     Decision,
     ReviewItem,
 )
+from .wording import friendly_error
 
 MAX_ITEMS_BYTES = 256 * 1024 * 1024
 """Larger items files are refused (about two million decisions)."""
@@ -252,13 +253,11 @@ def _record(columns: Sequence[str], row: tuple[Any, ...]) -> dict[str, Any]:
 
 
 def _friendly(error: dict[str, Any]) -> str:
-    from .loader import _friendly as worded  # the YAML loader's wording
-
     if error["type"] == "enum" and error["loc"][-1] == "decision":
         choices = [d.value for d in Decision]
         value = str(error.get("input"))
         return f"unknown decision {value!r}{did_you_mean(value, choices)} (one of: {', '.join(choices)})"
-    return worded(error)
+    return friendly_error(error)
 
 
 def parse_items(raw: bytes, path: Path, display: str) -> tuple[list[ReviewItem], list[Diagnostic]]:

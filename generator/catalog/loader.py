@@ -33,6 +33,7 @@ from ..model.base import nested_fields
 from ..model.positions import Path_, SourceMap
 from .parsecache import ParseCache
 from .validate import LoadedFile, assemble
+from .wording import friendly_error
 from .yamlsrc import YamlError, parse_yaml
 
 MAX_FILE_BYTES = 20 * 1024 * 1024
@@ -137,33 +138,6 @@ def _model_at(model: type[BaseModel], loc: Path_) -> type[BaseModel] | None:
     return current
 
 
-def _friendly(error: dict[str, Any]) -> str:
-    """Turn a pydantic error into a sentence a control owner can act on."""
-    kind, value, ctx = error["type"], error.get("input"), error.get("ctx") or {}
-    if kind == "string_pattern_mismatch":
-        pattern = str(ctx.get("pattern", ""))
-        if "0-9a-f]{64}" in pattern:
-            return f"{value!r} is not a sha256 digest (64 lowercase hex characters)"
-        hidden = invisible_characters(str(value))
-        if hidden:
-            return (
-                f"{value!r} is not a valid ID: it contains {', '.join(hidden)}, which "
-                "shows as nothing or reorders the text around it"
-            )
-        return f"{value!r} is not a valid ID (use letters, digits and . _ : @ / + -)"
-    if kind.startswith("date_"):
-        return f"{value!r} is not a date (write YYYY-MM-DD)"
-    if kind.startswith("datetime_"):
-        return f"{value!r} is not a date and time (write YYYY-MM-DDTHH:MM:SSZ)"
-    message = str(error["msg"])
-    message = message.removeprefix("Value error, ")
-    if kind in ("value_error", "missing", "extra_forbidden"):
-        return message
-    if isinstance(value, (str, int, float, bool)) or value is None:
-        return f"{message[0].lower()}{message[1:]} (got {value!r})"
-    return f"{message[0].lower()}{message[1:]}"
-
-
 def _validate(
     cls: type[Record], data: dict[str, Any], marks: SourceMap, report: _FileReport
 ) -> Record | None:
@@ -189,7 +163,7 @@ def _validate(
                 report.add(Level.ERROR, mark.line, mark.column, message, parent_key)
             else:
                 mark = marks.value(loc)
-                report.add(Level.ERROR, mark.line, mark.column, _friendly(error), key)
+                report.add(Level.ERROR, mark.line, mark.column, friendly_error(error), key)
         if len(unknown) != len(problems):
             return None
         marks.detach()  # positions are found by walking ``data``, which changes now

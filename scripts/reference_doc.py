@@ -147,8 +147,31 @@ def render_cli_reference() -> str:
         main, info_name="controlbook", terminal_width=88, **main.context_settings
     )
     out += ["## controlbook", "", "```text", main.get_help(context), "```", ""]
-    for name in sorted(main.commands):
-        command = main.commands[name]
-        sub = click.Context(command, info_name=name, parent=context, terminal_width=88)
-        out += [f"## controlbook {name}", "", "```text", command.get_help(sub), "```", ""]
+    def document(group: click.Group, parent: click.Context, prefix: str) -> None:
+        for name in sorted(group.commands):
+            command = group.commands[name]
+            sub = click.Context(command, info_name=name, parent=parent, terminal_width=88)
+            out.extend([f"## {prefix} {name}", "", "```text", command.get_help(sub), "```", ""])
+            if isinstance(command, click.Group):
+                document(command, sub, f"{prefix} {name}")
+
+    document(main, context, "controlbook")
     return "\n".join(out).rstrip() + "\n"
+
+
+def command_names() -> list[str]:
+    """Every command as a user types it: ``import``, ``review new``, ``export oscal``…"""
+    import click
+
+    from generator.cli import main
+
+    def walk(group: click.Group, prefix: str) -> list[str]:
+        names = []
+        for name in sorted(group.commands):
+            command = group.commands[name]
+            names.append(f"{prefix}{name}")
+            if isinstance(command, click.Group):
+                names.extend(walk(command, f"{prefix}{name} "))
+        return names
+
+    return walk(main, "")

@@ -6,6 +6,7 @@ output folder must be one a site may replace (see :mod:`generator.publish.destin
 
 from __future__ import annotations
 
+import hashlib
 import shutil
 import time
 from dataclasses import dataclass
@@ -29,6 +30,14 @@ def pdf_cache() -> Path:
     """Where signed narratives are cached by content hash (``$CONTROLBOOK_CACHE_DIR/pdf``,
     else ``.cache/controlbook/pdf`` in the project): a one-control change re-renders one PDF."""
     return cache_root() / "pdf"
+
+
+def site_cache(out: Path) -> Path:
+    """Where the HTML of the last site built into ``out`` is kept for the next build
+    (``<cache>/site/<hash of the output path>``): a one-control change converts and
+    renders only the pages it changes."""
+    name = hashlib.sha256(str(out.resolve()).encode("utf-8", "surrogatepass")).hexdigest()
+    return cache_root() / "site" / name[:32]
 
 
 @dataclass(frozen=True)
@@ -88,6 +97,7 @@ def build(
                     config_file=config_file,
                     overrides=templates,
                     pdfs=batch.pdfs if batch else None,
+                    cache_dir=site_cache(out),
                     progress=progress,
                 )
                 progress("replacing the previous site")

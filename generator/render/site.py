@@ -34,6 +34,7 @@ from .env import make_environment, visible
 from .outdir import output_lock as output_lock
 from .outdir import staging_dir as staging_dir
 from .outdir import swap_in as swap_in
+from .sitecache import PLUGIN_NAME, PageCache, build_inputs, incremental_pages_plugin
 from .svg import bar_chart, heat_cell, heat_map, sod_matrix, stacked_bars
 
 Progress = Callable[[str], None]
@@ -306,6 +307,14 @@ def write_docs(pages: list[Page], docs: Path, extra_files: dict[str, Path] | Non
         shutil.copy2(source, target)
 
 
+def _front_matter(text: str) -> str:
+    """The YAML front matter of a generated page (it always starts the page)."""
+    if not text.startswith("---\n"):
+        return ""
+    end = text.find("\n---\n", 3)
+    return text[: end + 5] if end >= 0 else ""
+
+
 def epoch_of(day: Any) -> int:
     """SOURCE_DATE_EPOCH for an as-of date: midnight UTC, so output does not depend on the clock."""
     return int(datetime.combine(day, time.min, tzinfo=UTC).timestamp())
@@ -375,9 +384,20 @@ def _search_separators_plugin() -> Any:
 
 
 def run_mkdocs(
-    config_file: Path, docs: Path, site_dir: Path, *, site_name: str, nav: list[NavItem], epoch: int
+    config_file: Path,
+    docs: Path,
+    site_dir: Path,
+    *,
+    site_name: str,
+    nav: list[NavItem],
+    epoch: int,
+    cache: PageCache | None = None,
+    front_matter: list[tuple[str, str]] | None = None,
 ) -> None:
-    """Build with MkDocs' Python API; warnings fail the build (strict)."""
+    """Build with MkDocs' Python API; warnings fail the build (strict).
+
+    With a ``cache``, unchanged pages are served from it (see :mod:`.sitecache`);
+    ``front_matter`` is every page's front matter by path, which it depends on."""
     from mkdocs.commands.build import build
     from mkdocs.config import load_config
     from mkdocs.exceptions import Abort, ConfigurationError
@@ -399,11 +419,26 @@ def run_mkdocs(
         if not config.site_url:
             config.plugins["controlbook-relative-error-pages"] = _relative_error_pages()
         config.plugins["controlbook-search-separators"] = _search_separators_plugin()
+        if cache is not None:
+            custom = config.theme.custom_dir
+            inputs = build_inputs(
+                config_file=config_file,
+                site_name=site_name,
+                epoch=epoch,
+                nav=nav,
+                front_matter=front_matter or [],
+                custom_dir=Path(custom) if custom else None,
+            )
+            config.plugins[PLUGIN_NAME] = incremental_pages_plugin(cache, inputs)
         build(config)
+        if cache is not None:
+            cache.commit()
     except (Abort, ConfigurationError) as exc:
         details = "".join(f"\n  - {m}" for m in warnings.messages)
         raise BuildError(f"MkDocs failed: {exc}{details}") from None
     finally:
+        if cache is not None:
+            cache.discard()
         logger.removeHandler(warnings)
         if previous is None:
             os.environ.pop("SOURCE_DATE_EPOCH", None)
@@ -418,9 +453,13 @@ def build_site_into(
     config_file: Path,
     overrides: Path | None = None,
     pdfs: dict[str, Path] | None = None,
+    cache_dir: Path | None = None,
     progress: Progress = lambda _: None,
 ) -> int:
-    """Render pages and run MkDocs into ``target`` (a staging folder); returns the page count."""
+    """Render pages and run MkDocs into ``target`` (a staging folder); returns the page count.
+
+    With ``cache_dir``, the HTML of pages whose inputs did not change since the last
+    build with that cache folder is reused (see :mod:`.sitecache`)."""
     env = site_environment(overrides)
     progress("rendering pages")
     links = {cid: f"../narratives/{slug(cid)}.pdf" for cid in (pdfs or {})}
@@ -443,6 +482,8 @@ def build_site_into(
             ),
             nav=navigation(pages),
             epoch=epoch_of(views.evaluation.as_of),
+            cache=PageCache(cache_dir) if cache_dir else None,
+            front_matter=[(p.path, _front_matter(p.text)) for p in pages],
         )
     finally:
         shutil.rmtree(docs, ignore_errors=True)

@@ -1,0 +1,299 @@
+"""Reusing the HTML of unchanged pages between site builds.
+
+MkDocs has no incremental build: every page is converted from Markdown, indexed for
+search and rendered through the theme on each build. :func:`incremental_pages_plugin`
+is a MkDocs plugin that, for a page whose inputs are unchanged since the last build of
+the same output folder, skips all three and writes the HTML kept from that build, and
+gives the search plugin the index entries kept with it. The result is byte-identical
+to a clean build (tested in ``tests/test_site_incremental.py``).
+
+A page's key is a SHA-256 over everything its HTML depends on:
+
+- the build: Controlbook's version and the source of the modules that drive MkDocs,
+  the versions of MkDocs, the theme and the Markdown libraries, the configuration
+  file, the theme's ``custom_dir`` if any, the site name, the build date and the
+  navigation (which holds every page's title and so the previous/next links);
+- every file of the site by path (links are resolved and checked against them) and
+  every page's front matter (the theme may show another page's metadata in the
+  navigation);
+- the page itself: its path, front matter and Markdown.
+
+Anchors a page holds and the anchors it links to in other pages are kept with it, so
+MkDocs still checks links into a changed page. Entries are written only after a build
+succeeded (a page whose conversion warned must never be served to a build that would
+have failed), each carries a SHA-256 of its contents and one that does not match is
+ignored and rebuilt. After each build, only the entries that build used are kept, so
+the cache holds one site per output folder.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import zlib
+from dataclasses import dataclass, field
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Any
+
+from .. import __version__
+
+CACHED_TEMPLATE = "controlbook-cached-page.html"
+"""A stand-in theme template for a page served from the cache: the theme's real
+template is not rendered, and the cached HTML replaces this output."""
+
+PLUGIN_NAME = "controlbook-incremental-pages"
+SEARCH_PLUGINS = ("material/search", "search")
+KNOWN_PLUGINS = frozenset({*SEARCH_PLUGINS, "material/offline", "offline"})
+"""Plugins whose output per page is known to depend only on the page's inputs. With
+any other plugin (or a hook) configured, nothing is cached."""
+
+_LIBRARIES = ("mkdocs", "mkdocs-material", "markdown", "pymdown-extensions", "jinja2")
+_SUFFIX = ".page"
+
+
+def _version(package: str) -> str:
+    try:
+        return version(package)
+    except PackageNotFoundError:
+        return "-"
+
+
+def _digest(*parts: str | bytes) -> str:
+    h = hashlib.sha256()
+    for part in parts:
+        data = part.encode("utf-8", "surrogatepass") if isinstance(part, str) else part
+        h.update(len(data).to_bytes(8, "big"))
+        h.update(data)
+    return h.hexdigest()
+
+
+def _tree_digest(folder: Path) -> str:
+    files = sorted(p for p in folder.rglob("*") if p.is_file())
+    return _digest(*(x for p in files for x in (p.relative_to(folder).as_posix(), p.read_bytes())))
+
+
+def build_inputs(
+    *,
+    config_file: Path,
+    site_name: str,
+    epoch: int,
+    nav: Any,
+    front_matter: list[tuple[str, str]],
+    custom_dir: Path | None,
+) -> str:
+    """The digest of what every page of one build depends on (all but the page itself
+    and the list of files, which the plugin adds once MkDocs has gathered them)."""
+    here = Path(__file__).parent
+    return _digest(
+        __version__,
+        *(_version(p) for p in _LIBRARIES),
+        (here / "sitecache.py").read_bytes(),
+        (here / "site.py").read_bytes(),
+        config_file.read_bytes(),
+        _tree_digest(custom_dir) if custom_dir and custom_dir.is_dir() else "",
+        site_name,
+        str(epoch),
+        json.dumps(nav, sort_keys=True, ensure_ascii=False),
+        json.dumps(front_matter, ensure_ascii=False),
+    )
+
+
+@dataclass
+class CachedPage:
+    """What a page's build produced, beyond its Markdown: its HTML, its search entries,
+    the anchors it holds and the anchors it links to in other files (by path)."""
+
+    html: str
+    search: list[dict[str, Any]]
+    anchors: list[str]
+    links: dict[str, dict[str, str]]
+
+    def to_bytes(self, key: str) -> bytes:
+        body = json.dumps(
+            {
+                "key": key,
+                "html": self.html,
+                "search": self.search,
+                "anchors": self.anchors,
+                "links": self.links,
+            },
+            ensure_ascii=True,
+        ).encode("ascii")
+        return hashlib.sha256(body).hexdigest().encode("ascii") + b"\n" + zlib.compress(body, 1)
+
+    @classmethod
+    def from_bytes(cls, data: bytes, key: str) -> CachedPage | None:
+        """The entry, or None when it is damaged, altered or not the one for ``key``."""
+        digest, _, packed = data.partition(b"\n")
+        try:
+            body = zlib.decompress(packed)
+        except zlib.error:
+            return None
+        if hashlib.sha256(body).hexdigest().encode("ascii") != digest:
+            return None
+        try:
+            item = json.loads(body)
+            if item["key"] != key:
+                return None
+            return cls(item["html"], item["search"], item["anchors"], item["links"])
+        except (ValueError, KeyError, TypeError):
+            return None
+
+
+@dataclass
+class PageCache:
+    """The cached pages of one output folder: read during a build, new entries staged
+    beside them and moved in by :meth:`commit` once the build has succeeded."""
+
+    folder: Path
+    used: set[str] = field(default_factory=set)
+    hits: int = 0
+    misses: int = 0
+
+    @property
+    def staging(self) -> Path:
+        return self.folder / f".staging-{os.getpid()}"
+
+    def _path(self, key: str) -> Path:
+        return self.folder / f"{key}{_SUFFIX}"
+
+    def get(self, key: str) -> CachedPage | None:
+        self.used.add(key)
+        try:
+            data = self._path(key).read_bytes()
+        except OSError:
+            data = b""
+        page = CachedPage.from_bytes(data, key) if data else None
+        if page is None:
+            self.misses += 1
+        else:
+            self.hits += 1
+        return page
+
+    def put(self, key: str, page: CachedPage) -> None:
+        self.staging.mkdir(parents=True, exist_ok=True)
+        (self.staging / f"{key}{_SUFFIX}").write_bytes(page.to_bytes(key))
+
+    def commit(self) -> None:
+        """Move this build's new entries in and drop every entry it did not use."""
+        self.folder.mkdir(parents=True, exist_ok=True)
+        if self.staging.is_dir():
+            for item in self.staging.iterdir():
+                os.replace(item, self.folder / item.name)
+        for item in self.folder.iterdir():
+            if item.name.startswith(".staging-"):
+                shutil.rmtree(item, ignore_errors=True)  # ours, or a killed build's
+            elif item.name.removesuffix(_SUFFIX) not in self.used:
+                item.unlink(missing_ok=True)
+
+    def discard(self) -> None:
+        shutil.rmtree(self.staging, ignore_errors=True)
+
+
+def incremental_pages_plugin(cache: PageCache, inputs: str) -> Any:
+    """The MkDocs plugin serving unchanged pages from ``cache``; ``inputs`` is the
+    :func:`build_inputs` digest of this build."""
+    from jinja2 import ChoiceLoader, DictLoader
+    from mkdocs.plugins import BasePlugin, event_priority
+
+    class IncrementalPages(BasePlugin):  # type: ignore[type-arg]
+        def __init__(self) -> None:
+            self.build_key = ""
+            self.keys: dict[str, str] = {}
+            self.hits: dict[str, CachedPage] = {}
+            self.found: dict[str, Any] = {}
+            self.mark = 0
+            self.files: Any = None
+
+        def _index(self, config: Any) -> list[dict[str, Any]] | None:
+            for name in SEARCH_PLUGINS:
+                plugin = config.plugins.get(name)
+                if plugin is not None and getattr(plugin, "search_index", None) is not None:
+                    return plugin.search_index.entries  # type: ignore[no-any-return]
+            return None
+
+        @event_priority(-100)
+        def on_files(self, files: Any, *, config: Any) -> Any:
+            others = set(config.plugins) - KNOWN_PLUGINS
+            others -= {n for n in config.plugins if n.startswith("controlbook-")}
+            if others:
+                self.build_key = ""  # an unknown plugin or hook: cache nothing
+            else:
+                self.build_key = _digest(inputs, *sorted(f.src_uri for f in files))
+            self.files = files
+            return files
+
+        @event_priority(-100)
+        def on_page_markdown(self, markdown: str, *, page: Any, **_: Any) -> str:
+            if not self.build_key or "title" not in page.meta:
+                return markdown
+            src = page.file.src_uri
+            key = _digest(self.build_key, src, json.dumps(page.meta, sort_keys=True), markdown)
+            self.keys[src] = key
+            hit = cache.get(key)
+            if hit is None:
+                return markdown
+            self.hits[src] = hit
+            return ""  # nothing to convert: the HTML comes from the cache
+
+        @event_priority(-100)
+        def on_page_content(self, html: str, *, page: Any, **_: Any) -> str:
+            hit = self.hits.get(page.file.src_uri)
+            if hit is None:
+                return html
+            page.present_anchor_ids = set(hit.anchors)
+            links = {}
+            for src, anchors in hit.links.items():
+                target = self.files.get_file_from_path(src)
+                if target is not None:
+                    links[target] = dict(anchors)
+            page.links_to_anchors = links
+            page.meta["template"] = CACHED_TEMPLATE
+            return ""
+
+        def on_env(self, env: Any, **_: Any) -> Any:
+            env.loader = ChoiceLoader([DictLoader({CACHED_TEMPLATE: "cached"}), env.loader])
+            return env
+
+        @event_priority(-100)  # after the search plugin has indexed the page
+        def on_page_context(self, context: Any, *, page: Any, config: Any, **_: Any) -> Any:
+            entries = self._index(config)
+            if entries is None:
+                return context
+            src = page.file.src_uri
+            hit = self.hits.get(src)
+            if hit is not None:
+                del entries[self.mark :]  # an empty page may still have been indexed
+                entries.extend(json.loads(json.dumps(hit.search)))
+            elif src in self.keys:
+                self.found[src] = json.loads(json.dumps(entries[self.mark :]))
+            self.mark = len(entries)
+            return context
+
+        @event_priority(-100)
+        def on_post_page(self, output: str, *, page: Any, **_: Any) -> str:
+            src = page.file.src_uri
+            hit = self.hits.get(src)
+            if hit is not None:
+                return hit.html
+            key = self.keys.get(src)
+            if key is not None:
+                links = {
+                    f.src_uri: dict(sorted(a.items()))
+                    for f, a in (page.links_to_anchors or {}).items()
+                }
+                cache.put(
+                    key,
+                    CachedPage(
+                        output,
+                        self.found.pop(src, []),
+                        sorted(page.present_anchor_ids or ()),
+                        dict(sorted(links.items())),
+                    ),
+                )
+            return output
+
+    return IncrementalPages()

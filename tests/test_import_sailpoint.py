@@ -176,6 +176,13 @@ def test_an_account_without_a_person_is_reported_as_uncorrelated(
         "VCASTILLO (no person behind it: SailPoint certifies correlated accounts only)"
         in result.output
     )
+    # and the POP-3 finding says why the campaign left it out
+    messages = [f.message for f in evaluate(load_catalog(catalog)).findings if f.rule == "POP-3"]
+    assert any(
+        "were not reviewed: NADEYEMI, VCASTILLO (1 of them with no person in the extract: "
+        "uncorrelated accounts, which a campaign by identity leaves out: VCASTILLO)" in m
+        for m in messages
+    ), messages
 
 
 def test_a_sign_off_over_undecided_items_is_not_recorded_and_the_attachment_says_so(

@@ -156,10 +156,20 @@ def incomplete_population(ctx: Context) -> Iterator[Gap]:
         if unreviewed:
             names = sorted(unreviewed)
             shown = ", ".join(names[:5]) + (" ..." if len(names) > 5 else "")
+            held = {norm(a) for a, p in extract.holders.items() if p.strip()}
+            nobody = sorted(a for a in unreviewed if norm(a) not in held)
+            why = (
+                f" ({len(nobody)} of them with no person in the extract: uncorrelated "
+                f"accounts, which a campaign by identity leaves out: {', '.join(nobody[:5])}"
+                f"{' ...' if len(nobody) > 5 else ''})"
+                if nobody
+                else ""
+            )
             yield Gap(
                 review.control,
                 review.id,
-                f"{len(unreviewed)} account(s) in the extract of {review.id} were not reviewed: {shown}",
+                f"{len(unreviewed)} account(s) in the extract of {review.id} were not "
+                f"reviewed: {shown}{why}",
                 review.loc("items") if review.items else review.loc("id"),
             )
 

@@ -19,11 +19,16 @@ from generator.evaluation.evaluate import evaluate
 from generator.evaluation.sampling import draw
 from tests.conftest import EXAMPLE
 
-SHELL_METHOD = """
-while IFS= read -r key; do
-  printf '%s %s\\n' "$(printf '%s' "$SEED$key" | sha256sum | cut -d' ' -f1)" "$key"
-done < "$POPULATION" | LC_ALL=C sort | head -n "$N" | cut -d' ' -f2-
-"""
+README = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+
+
+def readme_method() -> str:
+    """The shell lines of the README's "Re-performing a sample" (between its markers),
+    without the line that sets the variables: the test sets them."""
+    block = README.split("<!-- sample-method -->", 1)[1].split("<!-- /sample-method -->", 1)[0]
+    lines = block.strip().removeprefix("```sh").removesuffix("```").strip().splitlines()
+    assert lines[0].startswith("SEED=")
+    return "\n".join(lines[1:]) + "\n"
 
 
 def run(*args: str) -> str:
@@ -49,7 +54,7 @@ def test_the_method_in_the_docs_redraws_it_with_sha256sum_and_sort_alone(tmp_pat
     ).stdout.split()[0]
     assert f"sha256 {digest} " in text  # the population printed is the one written
     redrawn = subprocess.run(
-        ["bash", "-c", SHELL_METHOD],
+        ["bash", "-c", readme_method()],
         env={
             "SEED": "FY26-walkthrough",
             "POPULATION": str(population),
@@ -60,9 +65,10 @@ def test_the_method_in_the_docs_redraws_it_with_sha256sum_and_sort_alone(tmp_pat
         text=True,
         check=True,
     ).stdout.splitlines()
+    assert redrawn[0].split()[0] == digest  # the README's first check: the population hash
     sampled = [line.rsplit(",", 1)[1] for line in text.splitlines() if line[:1].isdigit()]
     assert len(sampled) == 7
-    assert redrawn == sampled
+    assert redrawn[1:] == sampled
 
 
 def test_the_workpaper_is_prefilled_from_the_evaluation() -> None:

@@ -129,7 +129,7 @@ def test_the_top_level_is_the_pipeline() -> None:
     top = sorted(p.name for p in (ROOT / "generator").iterdir() if not p.name.startswith("_"))
     assert top == [
         "catalog",
-        "cli.py",
+        "cli",
         "diagnostics.py",
         "diff",
         "errors.py",

@@ -221,9 +221,11 @@ def sod(views: CatalogViews, report: Report) -> None:
 
 
 def incremental(folder: Path, work: Path, report: Report, *, pdfs: bool) -> None:
-    """``controlbook build`` from a cold cache, then again after one control changed."""
-    cache = work / "cache" / "pdf"
-    shutil.rmtree(cache, ignore_errors=True)
+    """``controlbook build`` from a cold cache, then again after one control changed: the
+    same code path as running ``controlbook build`` twice (the signed narratives and the
+    site's pages of the first build are cached and reused by the second)."""
+    for cache in ("pdf", "site"):
+        shutil.rmtree(work / "cache" / cache, ignore_errors=True)
     out = work / "site-build"
     what = "with" if pdfs else "without"
     result, full = measure(f"full build ({what} narratives)", lambda: build(folder, out, pdfs=pdfs))

@@ -6,6 +6,7 @@ from typing import Literal
 
 from pydantic import Field
 
+from ..diagnostics import Location
 from .base import (
     ControlRef,
     Day,
@@ -145,3 +146,10 @@ class Review(Record):
         description="Owner's sign-off: marks the review complete, so every item must then "
         "have a decision, decided_by and decided_at (else the catalog does not validate).",
     )
+
+    def items_loc(self) -> Location:
+        """Where the review's decisions are written: its ``items_file:`` key, else its
+        ``items:`` list, else its ID (a review with no decisions yet)."""
+        if self.items_file is not None:
+            return self.loc("items_file")
+        return self.loc("items") if self.items else self.loc("id")

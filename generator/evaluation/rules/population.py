@@ -170,7 +170,7 @@ def incomplete_population(ctx: Context) -> Iterator[Gap]:
                 review.id,
                 f"{len(unreviewed)} account(s) in the extract of {review.id} were not "
                 f"reviewed: {shown}{why}",
-                review.loc("items") if review.items else review.loc("id"),
+                review.items_loc(),
             )
 
 

@@ -284,7 +284,7 @@ def rubber_stamp(ctx: Context) -> Iterator[Gap]:
                 review.id,
                 f"all {len(items)} items of {review.id} were kept within {span:.0f} seconds "
                 f"(median {median(gaps):.0f} s between decisions)",
-                review.loc("items"),
+                review.items_loc(),
             )
 
 

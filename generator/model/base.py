@@ -39,6 +39,21 @@ class Ref:
         return f"Ref({self.kind!r})"
 
 
+class Descriptive:
+    """Marks a field that no rule reads: prose for people (a title, an objective, a
+    description, a comment). Neither its text nor whether it is given changes a finding,
+    so caches of evaluation results leave these fields out of their keys
+    (``tests/test_trend_cache.py`` evaluates the example catalogs with every such field
+    scrambled and expects the same findings)."""
+
+    def __repr__(self) -> str:
+        return "Descriptive()"
+
+
+Prose = Annotated[str, Descriptive()]
+"""Free text for people to read, which no rule reads (see :class:`Descriptive`)."""
+
+
 PersonRef = Annotated[Id, Ref("person")]
 SystemRef = Annotated[Id, Ref("system")]
 ControlRef = Annotated[Id, Ref("control")]
@@ -225,3 +240,24 @@ def reference_fields(cls: type[Record]) -> tuple[tuple[str, str], ...]:
     """``(field, kind)`` of every field of ``cls`` that refers to another record."""
     found = ((n, ref_kind(f.annotation, f.metadata)) for n, f in cls.model_fields.items())
     return tuple((name, kind) for name, kind in found if kind)
+
+
+def _marked_descriptive(annotation: Any, metadata: list[Any] | None = None) -> bool:
+    """Whether a field annotation carries :class:`Descriptive` (also in ``X | None``)."""
+    if any(
+        isinstance(m, Descriptive)
+        for m in (*(metadata or ()), *getattr(annotation, "__metadata__", ()))
+    ):
+        return True
+    origin = get_origin(annotation)
+    if origin is Annotated:
+        return _marked_descriptive(get_args(annotation)[0])
+    return origin is not None and any(_marked_descriptive(arg) for arg in get_args(annotation))
+
+
+@cache
+def descriptive_fields(cls: type[Record]) -> frozenset[str]:
+    """The fields of ``cls`` marked :class:`Descriptive` (read by no rule)."""
+    return frozenset(
+        n for n, f in cls.model_fields.items() if _marked_descriptive(f.annotation, f.metadata)
+    )

@@ -6,7 +6,17 @@ from typing import Literal
 
 from pydantic import Field
 
-from .base import MAX_DAYS, ControlRef, Day, Id, PersonRef, Record, RulesetRef, SystemRef
+from .base import (
+    MAX_DAYS,
+    ControlRef,
+    Day,
+    Id,
+    PersonRef,
+    Prose,
+    Record,
+    RulesetRef,
+    SystemRef,
+)
 from .retention import MAX_RETENTION_MONTHS, MAX_RETENTION_YEARS
 from .systems import AccountType
 
@@ -75,7 +85,7 @@ class Population(Record):
     """A named review population: which accounts of which system are reviewed."""
 
     id: Id = Field(description="ID, unique within the control, used by reviews.")
-    name: str = Field(description="What the population is, e.g. 'ERP privileged accounts'.")
+    name: Prose = Field(description="What the population is, e.g. 'ERP privileged accounts'.")
     system: SystemRef | None = Field(default=None, description="The system reviewed (POP-1).")
     systems: list[SystemRef] = Field(
         default_factory=list,
@@ -86,7 +96,7 @@ class Population(Record):
         description="Kinds of accounts in the population; non-employee kinds must be named "
         "explicitly (POP-2)."
     )
-    selection: str | None = Field(
+    selection: Prose | None = Field(
         default=None,
         description="How the accounts are selected from the extract (report, filter).",
     )
@@ -115,7 +125,7 @@ class ApprovalRule(Record):
     people: list[PersonRef] = Field(
         default_factory=list, description="With approver 'named': the people allowed to decide."
     )
-    description: str | None = Field(default=None, description="The rule in words.")
+    description: Prose | None = Field(default=None, description="The rule in words.")
 
 
 class Mappings(Record):
@@ -134,9 +144,9 @@ class Control(Record):
 
     kind: Literal["control"]
     id: Id = Field(description="Stable control ID, e.g. 'ITGC-UAR-01'.")
-    title: str = Field(description="Short title.")
-    objective: str | None = Field(default=None, description="What the control achieves.")
-    risk: str | None = Field(default=None, description="The risk it addresses.")
+    title: Prose = Field(description="Short title.")
+    objective: Prose | None = Field(default=None, description="What the control achieves.")
+    risk: Prose | None = Field(default=None, description="The risk it addresses.")
     key: bool = Field(default=False, description="Key control (tested by the auditor).")
     nature: Nature = Field(description="preventive or detective.")
     automation: Automation = Field(description="manual, it-dependent-manual or automated.")
@@ -153,7 +163,7 @@ class Control(Record):
         default_factory=list, description="Named review populations (POP-1, POP-2)."
     )
     approval: ApprovalRule | None = Field(default=None, description="Approval rule (POP-1).")
-    procedure: str | None = Field(default=None, description="How the control is performed.")
+    procedure: Prose | None = Field(default=None, description="How the control is performed.")
     review_due_days: int | None = Field(
         default=None,
         ge=0,

@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from .base import Day, Id, PersonRef, Record
+from .base import Day, Id, PersonRef, Prose, Record
 
 
 class PersonKind(StrEnum):
@@ -32,7 +32,7 @@ class Person(Record):
     """A directory entry: a named person, or a team / mailbox / service."""
 
     id: Id = Field(description="Stable ID used everywhere else, e.g. 'l.chen'.")
-    name: str = Field(description="Display name.")
+    name: Prose = Field(description="Display name.")
     kind: PersonKind = Field(
         default=PersonKind.PERSON,
         description="person, team, mailbox or service. A team or mailbox cannot own a "
@@ -43,9 +43,9 @@ class Person(Record):
         description="employee, contractor (workforce, reviewed with employees) or external "
         "(a provider's staff: their accounts are third-party accounts).",
     )
-    email: str | None = Field(default=None, description="E-mail address.")
-    title: str | None = Field(default=None, description="Job title.")
-    department: str | None = Field(default=None, description="Department or cost centre.")
+    email: Prose | None = Field(default=None, description="E-mail address.")
+    title: Prose | None = Field(default=None, description="Job title.")
+    department: Prose | None = Field(default=None, description="Department or cost centre.")
     manager: PersonRef | None = Field(default=None, description="ID of the line manager.")
     employed_from: Day | None = Field(
         default=None, description="First day of employment (or of the engagement)."

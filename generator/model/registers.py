@@ -11,6 +11,7 @@ from .base import (
     Day,
     Id,
     PersonRef,
+    Prose,
     Record,
     RulesetRef,
     SystemRef,
@@ -29,7 +30,7 @@ class Duty(Record):
     """A business duty, and the entitlements that grant it."""
 
     id: Id = Field(description="ID, unique within the rule set, e.g. 'create-vendor'.")
-    name: str = Field(description="What the duty allows.")
+    name: Prose = Field(description="What the duty allows.")
     grants: list[DutyGrant] = Field(description="Entitlements that grant the duty.")
 
 
@@ -37,7 +38,7 @@ class Conflict(Record):
     """Two duties one person must not hold together."""
 
     duties: list[Id] = Field(min_length=2, max_length=2, description="The two duty IDs.")
-    risk: str | None = Field(default=None, description="What could go wrong.")
+    risk: Prose | None = Field(default=None, description="What could go wrong.")
 
 
 class SodRuleset(Record):
@@ -45,8 +46,8 @@ class SodRuleset(Record):
 
     kind: Literal["sod-ruleset"]
     id: Id = Field(description="Rule set ID, e.g. 'sod-p2p'.")
-    name: str = Field(description="Display name.")
-    description: str | None = Field(default=None, description="Scope of the rule set.")
+    name: Prose = Field(description="Display name.")
+    description: Prose | None = Field(default=None, description="Scope of the rule set.")
     duties: list[Duty] = Field(description="Duties and the entitlements granting them.")
     conflicts: list[Conflict] = Field(description="Conflicting pairs of duties (SOD-3).")
 
@@ -122,7 +123,7 @@ class InteractiveLogin(Record):
     """A human-style (interactive) login recorded for a non-human identity (NHI-3)."""
 
     at: Timestamp = Field(description="When.")
-    detail: str | None = Field(default=None, description="Where from, by whom, which tool.")
+    detail: Prose | None = Field(default=None, description="Where from, by whom, which tool.")
 
 
 class NonHumanIdentity(Record):
@@ -133,8 +134,8 @@ class NonHumanIdentity(Record):
     account: str = Field(description="Account name as in extracts.")
     type: NhiKind = Field(description="What kind of credential it is.")
     owner: PersonRef | None = Field(default=None, description="Accountable human owner (NHI-1).")
-    purpose: str | None = Field(default=None, description="What it is used for.")
-    vendor: str | None = Field(default=None, description="Third party it belongs to, if any.")
+    purpose: Prose | None = Field(default=None, description="What it is used for.")
+    vendor: Prose | None = Field(default=None, description="Third party it belongs to, if any.")
     last_rotated: Day | None = Field(default=None, description="Last credential rotation (NHI-2).")
     rotation_days: int | None = Field(
         default=None,

@@ -13,6 +13,7 @@ from .base import (
     Id,
     Period,
     PersonRef,
+    Prose,
     Record,
     RelPath,
     Sha256,
@@ -78,7 +79,7 @@ class ReviewItem(Record):
     remediation: Remediation | None = Field(
         default=None, description="For revoke / modify: ticket and completion (EVD-1, REM-1)."
     )
-    comment: str | None = Field(default=None, description="Reviewer's comment.")
+    comment: Prose | None = Field(default=None, description="Reviewer's comment.")
 
 
 class PopulationEvidence(Extract):
@@ -94,7 +95,7 @@ class Attachment(Record):
 
     file: RelPath = Field(description="Path from the catalog folder (EVD-2).")
     sha256: Sha256 | None = Field(default=None, description="Hash at sign-off (EVD-2).")
-    description: str | None = Field(default=None, description="What the file shows.")
+    description: Prose | None = Field(default=None, description="What the file shows.")
 
 
 class ItemsFile(Record):

@@ -5,7 +5,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
-from .base import MAX_DAYS, Day, Period, Record, Severity
+from .base import MAX_DAYS, Day, Period, Prose, Record, Severity
 from .retention import MAX_RETENTION_MONTHS, MAX_RETENTION_YEARS
 from .urls import WebUrl
 
@@ -37,7 +37,7 @@ class Settings(Record):
     """One per catalog, usually ``catalog.yaml``."""
 
     kind: Literal["settings"]
-    organisation: str = Field(description="Company name shown on every page.")
+    organisation: Prose = Field(description="Company name shown on every page.")
     period: Period = Field(description="The assessed period (e.g. the fiscal year).")
     as_of: Day | None = Field(
         default=None, description="Default as-of date of evaluation; pin it for reproducibility."
@@ -125,7 +125,7 @@ class Settings(Record):
         "fail_on and block_on from BASE, never from the change it judges, and policy-relaxed "
         "always blocks there. An empty list reports weakenings without failing.",
     )
-    classification: str = Field(
+    classification: Prose = Field(
         default="Internal", description="Classification printed on every document."
     )
     signing_key: str | None = Field(

@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints
 
-from .base import Day, Id, PersonRef, Record, RelPath, Sha256, SystemRef, Timestamp
+from .base import Day, Id, PersonRef, Prose, Record, RelPath, Sha256, SystemRef, Timestamp
 
 
 class AccountType(StrEnum):
@@ -142,7 +142,7 @@ class System(Record):
 
     id: Id = Field(description="Stable ID, e.g. 'erp'.")
     name: str = Field(description="Display name.")
-    description: str | None = Field(default=None, description="What the system does.")
+    description: Prose | None = Field(default=None, description="What the system does.")
     sox_in_scope: bool = Field(description="Whether the system is in SOX scope (POP-2).")
     owner: PersonRef | None = Field(default=None, description="System owner (a person).")
     administrators: list[PersonRef] = Field(

@@ -11,11 +11,12 @@ import duckdb
 from ..diagnostics import Location
 from ..evaluation.coverage import Coverage, ElementCoverage
 from ..evaluation.coverage import compute as compute_coverage
-from ..evaluation.evaluate import Evaluation, evaluate
+from ..evaluation.evaluate import Evaluation
 from ..evaluation.findings import Finding, fingerprint
 from ..evaluation.rules import RULES, RULES_BY_ID, Context, Rule
 from ..evaluation.rules.context import add_months
 from ..evaluation.status import ControlStatus, control_status
+from ..evaluation.trendcache import TrendCache
 from ..evidence.extracts import ExtractError
 from ..model import AccountType, Catalog, Control, Decision, Period, Person, Review, Severity
 from ..model.retention import describe, in_months
@@ -56,8 +57,15 @@ from .types import (
 class CatalogViews:
     """Builds every view model once from a catalog and its evaluation."""
 
-    def __init__(self, catalog: Catalog, evaluation: Evaluation, coverage: Coverage | None = None):
+    def __init__(
+        self,
+        catalog: Catalog,
+        evaluation: Evaluation,
+        coverage: Coverage | None = None,
+        trend_cache: TrendCache | None = None,
+    ):
         self.catalog = catalog
+        self.trend_cache = trend_cache if trend_cache is not None else TrendCache()
         self.evaluation = evaluation
         self.coverage = coverage or compute_coverage(catalog, evaluation)
         shared = evaluation.context  # what evaluation derived (hashes, access) is reused
@@ -486,11 +494,12 @@ class CatalogViews:
     @cached_property
     def findings_trend(self) -> tuple[TrendPointView, ...]:
         """Open findings by severity at each quarter end up to the as-of date, and at the
-        as-of date: the catalog evaluated again at each of those days."""
+        as-of date: the catalog evaluated again at each of those days (kept in the trend
+        cache while nothing a rule reads changes, see :mod:`generator.evaluation.trendcache`)."""
         days = [q.end for q in self.quarters() if q.end < self.as_of]
+        past = self.trend_cache.counts_at(self.catalog, days, self.ctx.extracts)
         points = []
-        for number, day in enumerate(days, 1):
-            counts = evaluate(self.catalog, day, extracts=self.ctx.extracts).by_severity()
+        for number, (day, counts) in enumerate(zip(days, past, strict=True), 1):
             points.append(
                 TrendPointView(f"Q{number} end", day, tuple((str(s), counts[s]) for s in Severity))
             )

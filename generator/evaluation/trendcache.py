@@ -1,0 +1,188 @@
+"""Open findings by severity at a past day, kept across builds while no rule input changes.
+
+The dashboard's "year at a glance" evaluates the whole catalog again at each quarter end
+before the as-of date. Those results only change when something a rule can read
+changes, so each day's counts are kept under ``<cache>/trend``, keyed by a SHA-256 of:
+
+- the code that evaluates (every file of the stages evaluation may import, see
+  ``tests/test_layout.py``), the versions of Python, pydantic and DuckDB, and the rules run;
+- the day;
+- every record of the catalog (settings included) with its
+  :class:`~generator.model.base.Descriptive` fields left out: the model says which
+  fields no rule reads, so a new field counts unless it is marked;
+- for every file path a record names (extracts, items CSVs, attachments, raw exports,
+  mappings, details sidecars), whether it exists inside the catalog and its sha256.
+
+An entry that cannot be read, or does not hold four counts, is ignored and written
+again. Deleting the folder only costs time.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sys
+import tempfile
+from collections.abc import Iterable
+from datetime import date
+from enum import Enum
+from functools import cache
+from importlib import metadata
+from pathlib import Path
+from typing import Any, get_args
+
+from ..catalog.cachedir import cache_root
+from ..evidence.extracts import ExtractStore
+from ..model import Catalog, Record, Severity
+from ..model.base import RelPath, descriptive_fields
+from .evaluate import evaluate
+from .rules import RULES, Rule
+
+_PACKAGE = Path(__file__).resolve().parents[1]
+_EVALUATION_READS = ("evaluation", "evidence", "catalog", "model", "references")
+_SHARED_FILES = ("errors.py", "diagnostics.py", "resources.py")
+_DISTRIBUTIONS = ("pydantic", "pydantic-core", "duckdb")
+_COLLECTIONS = (
+    "people", "systems", "controls", "reviews", "rulesets",
+    "exceptions", "break_glass", "nhis", "waivers",
+)  # fmt: skip
+"""Every record collection of :class:`~generator.model.Catalog` (a test holds it to them)."""
+
+
+@cache
+def code_digest() -> str:
+    """A hash of the code and data evaluation runs on, and of the libraries under it."""
+    digest = hashlib.sha256()
+    files = [p for part in _EVALUATION_READS for p in (_PACKAGE / part).rglob("*")]
+    files += [_PACKAGE / name for name in _SHARED_FILES]
+    for path in sorted(p for p in files if p.is_file() and "__pycache__" not in p.parts):
+        digest.update(path.relative_to(_PACKAGE).as_posix().encode() + b"\0")
+        digest.update(hashlib.sha256(path.read_bytes()).digest())
+    for name in _DISTRIBUTIONS:
+        digest.update(f"{name}={metadata.version(name)}\0".encode())
+    digest.update(sys.version.encode())
+    return digest.hexdigest()
+
+
+@cache
+def _kept_fields(cls: type[Record]) -> tuple[tuple[str, bool], ...]:
+    """``(field, names a file)`` of every field of ``cls`` a rule may read, in order."""
+    skipped = descriptive_fields(cls)
+    return tuple(
+        (name, _names_file(field.annotation, field.metadata))
+        for name, field in cls.model_fields.items()
+        if name not in skipped
+    )
+
+
+def _names_file(annotation: Any, field_metadata: list[Any]) -> bool:
+    """Whether a field is a :data:`RelPath` (also ``RelPath | None``)."""
+    marks = get_args(RelPath)[1:]
+    if any(any(m is mark for mark in marks) for m in field_metadata):
+        return True
+    return any(arg == RelPath for arg in get_args(annotation))
+
+
+class _Inputs:
+    """Writes what the rules can read of a catalog into a hash, record by record."""
+
+    def __init__(self, extracts: ExtractStore) -> None:
+        self.extracts = extracts
+        self.digest = hashlib.sha256()
+
+    def value(self, value: Any, names_file: bool = False) -> Any:
+        """A plain, comparable form of a field value (records as tuples of their kept fields)."""
+        if isinstance(value, Record):
+            return (
+                type(value).__name__,
+                tuple(self.value(getattr(value, n), f) for n, f in _kept_fields(type(value))),
+            )
+        if isinstance(value, list | tuple):
+            return tuple(self.value(v, names_file) for v in value)
+        if isinstance(value, dict):
+            return tuple(sorted((str(k), self.value(v)) for k, v in value.items()))
+        if isinstance(value, Enum):
+            return value.value
+        if names_file and isinstance(value, str):
+            found = self.extracts.check(value)
+            return (value, found.exists, found.outside, found.sha256)
+        return value
+
+    def add(self, part: str, records: Iterable[Record]) -> None:
+        self.digest.update(part.encode() + b"\0")
+        for record in records:
+            self.digest.update(repr(self.value(record)).encode("utf-8", "surrogatepass") + b"\n")
+
+
+def catalog_digest(catalog: Catalog, extracts: ExtractStore) -> str:
+    """A hash of everything in ``catalog`` a rule can read, whatever the as-of date."""
+    inputs = _Inputs(extracts)
+    inputs.add("settings", [catalog.settings])
+    for part in _COLLECTIONS:
+        inputs.add(part, getattr(catalog, part).values())
+    return inputs.digest.hexdigest()
+
+
+class TrendCache:
+    """Open findings by severity of a catalog at past days, kept in ``folder``."""
+
+    def __init__(self, folder: Path | None = None) -> None:
+        self.folder = folder if folder is not None else cache_root() / "trend"
+        self.hits = 0
+        self.misses = 0
+
+    def key(self, catalog_hash: str, day: date, rules: tuple[Rule, ...]) -> str:
+        parts = [code_digest(), catalog_hash, day.isoformat(), ",".join(r.id for r in rules)]
+        return hashlib.sha256("\0".join(parts).encode()).hexdigest()
+
+    def counts_at(
+        self,
+        catalog: Catalog,
+        days: list[date],
+        extracts: ExtractStore,
+        rules: tuple[Rule, ...] = RULES,
+    ) -> list[dict[Severity, int]]:
+        """Open findings per severity of ``catalog`` evaluated at each of ``days``."""
+        if not days:
+            return []
+        catalog_hash = catalog_digest(catalog, extracts)
+        out = []
+        for day in days:
+            entry = self.folder / f"{self.key(catalog_hash, day, rules)}.json"
+            counts = _read(entry)
+            if counts is None:
+                self.misses += 1
+                counts = evaluate(catalog, day, rules=rules, extracts=extracts).by_severity()
+                _write(entry, counts)
+            else:
+                self.hits += 1
+            out.append(counts)
+        return out
+
+
+def _read(entry: Path) -> dict[Severity, int] | None:
+    try:
+        found = json.loads(entry.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(found, dict) or set(found) != {str(s) for s in Severity}:
+        return None
+    counts = {s: found[str(s)] for s in Severity}
+    valid = all(type(n) is int and n >= 0 for n in counts.values())
+    return counts if valid else None
+
+
+def _write(entry: Path, counts: dict[Severity, int]) -> None:
+    """Write the entry under a temporary name, then rename it; a cache that cannot be
+    written (read-only, full) only costs the next build the evaluation."""
+    temp = None
+    try:
+        entry.parent.mkdir(parents=True, exist_ok=True)
+        handle, temp = tempfile.mkstemp(dir=entry.parent, prefix=".", suffix=".tmp")
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            json.dump({str(s): n for s, n in counts.items()}, out)
+        os.replace(temp, entry)
+    except OSError:
+        if temp is not None:
+            Path(temp).unlink(missing_ok=True)

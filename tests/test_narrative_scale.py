@@ -21,7 +21,7 @@ from generator.catalog.loader import load_catalog
 from generator.evaluation.evaluate import evaluate
 from generator.evaluation.sampling import rank
 from generator.publish.narratives import render_narratives
-from generator.render.decisions import FULL_TABLE_MAX
+from generator.render.decisions import FULL_TABLE_MAX, REVIEWERS_SHOWN_MAX
 from generator.render.narrative import MANIFEST_NAME
 from generator.signing.sign import load_signer
 from generator.views import CatalogViews
@@ -49,7 +49,12 @@ def large_review(starter: CatalogDir) -> None:
         if decision == "revoke":
             item += "    remediation: {ticket: CHG-1, completed: 2026-04-12}\n"
         items.append(item)
-    items.append("  - account: user999\n")  # undecided
+    # decided after the due date (a signed-off review holds no undecided item): a problem,
+    # so always shown
+    items.append(
+        "  - account: user999\n    decision: keep\n    decided_by: j.okafor\n"
+        "    decided_at: 2026-05-04T10:00:00Z\n"
+    )
     review = starter.path / "reviews" / f"{REVIEW}.yaml"
     text = review.read_text()
     text = (
@@ -78,7 +83,7 @@ def test_a_large_review_shows_exceptions_a_sample_and_attaches_every_decision(
     listed = reader.attachments[f"decisions-{REVIEW}.csv"][0]
     rows = list(csv.DictReader(io.StringIO(listed.decode())))
     assert len(rows) == ACCOUNTS + 1
-    assert {r["decision"] for r in rows} == {"keep", "revoke", ""}
+    assert {r["decision"] for r in rows} == {"keep", "revoke"}
     manifest = json.loads(reader.attachments[MANIFEST_NAME][0])
     assert manifest["attachments"] == [
         {
@@ -88,7 +93,7 @@ def test_a_large_review_shows_exceptions_a_sample_and_attaches_every_decision(
             "content": "review decisions",
         }
     ]
-    # the revoke and the undecided item are always shown; the keeps shown are the sample
+    # the revoke and the late item are always shown; the keeps shown are the sample
     # anyone draws with the review ID as seed
     shown = set(re.findall(r"user\d{3}", text))
     keeps = [f"{REVIEW}||user{n:03d}|" for n in range(ACCOUNTS) if n != 7]
@@ -108,3 +113,71 @@ def test_a_small_review_keeps_its_full_table(starter: CatalogDir, tmp_path: Path
     assert "plain keeps" not in text
     assert "mnovak" in text
     assert "skim" in text
+
+
+MANAGERS = 13
+
+
+def many_reviewers(starter: CatalogDir) -> None:
+    """Thirteen more reviewers (one more than a narrative names), one a leaver."""
+    people = [
+        f"  - id: mgr{n:02d}\n    name: Manager {n:02d}\n    title: Sales manager\n"
+        f"    employed_from: 2020-01-01\n"
+        for n in range(MANAGERS)
+    ]
+    people[3] += "    employed_until: 2026-04-30\n"  # before the as-of date, 2026-05-15
+    with (starter.path / "people.yaml").open("a") as handle:
+        handle.write("".join(people))
+    ids = ", ".join(f"mgr{n:02d}" for n in range(MANAGERS))
+    starter.replace(
+        f"reviews/{REVIEW}.yaml", "reviewers: [j.okafor]", f"reviewers: [j.okafor, {ids}]"
+    )
+
+
+def test_a_review_with_many_reviewers_names_the_leaver_and_attaches_the_list(
+    starter: CatalogDir, tmp_path: Path
+) -> None:
+    many_reviewers(starter)
+    catalog = load_catalog(starter.path)
+    views = CatalogViews(catalog, evaluate(catalog))
+    signer = load_signer(catalog.settings, catalog.root, env={}, dev_folder=tmp_path / "dev")
+    (result,) = render_narratives(views, tmp_path / "out", signer=signer, jobs=1).results
+    reader = PdfReader(result.path)
+    text = " ".join(" ".join(p.extract_text() for p in reader.pages).split())
+
+    assert MANAGERS + 1 > REVIEWERS_SHOWN_MAX
+    assert f"{MANAGERS + 1} assigned, listed in the attached reviewers-{REVIEW}.csv" in text
+    # the leaver is named in the text; the employed reviewers only in the list
+    assert "Manager 03 (mgr03, Sales manager) (not employed at the as-of date)" in text
+    assert "Manager 04" not in text
+    listed = reader.attachments[f"reviewers-{REVIEW}.csv"][0]
+    rows = list(csv.DictReader(io.StringIO(listed.decode())))
+    assert [r["person"] for r in rows] == ["j.okafor", *(f"mgr{n:02d}" for n in range(MANAGERS))]
+    assert [r["person"] for r in rows if r["employed_at_as_of"] == "False"] == ["mgr03"]
+    manifest = json.loads(reader.attachments[MANIFEST_NAME][0])
+    assert manifest["attachments"] == [
+        {
+            "name": f"reviewers-{REVIEW}.csv",
+            "sha256": hashlib.sha256(listed).hexdigest(),
+            "rows": MANAGERS + 1,
+            "content": "review reviewers",
+        }
+    ]
+
+
+def test_a_review_with_twelve_reviewers_names_every_one(
+    starter: CatalogDir, tmp_path: Path
+) -> None:
+    many_reviewers(starter)
+    starter.replace(f"reviews/{REVIEW}.yaml", "j.okafor, mgr00, ", "")
+    catalog = load_catalog(starter.path)
+    views = CatalogViews(catalog, evaluate(catalog))
+    signer = load_signer(catalog.settings, catalog.root, env={}, dev_folder=tmp_path / "dev")
+    (result,) = render_narratives(views, tmp_path / "out", signer=signer, jobs=1).results
+    reader = PdfReader(result.path)
+    text = " ".join(" ".join(p.extract_text() for p in reader.pages).split())
+
+    assert MANAGERS - 1 == REVIEWERS_SHOWN_MAX
+    assert "Manager 12 (mgr12, Sales manager)" in text
+    assert "reviewers-" not in text
+    assert sorted(reader.attachments) == ["UAR-APP-01.yaml", MANIFEST_NAME]

@@ -36,6 +36,7 @@ LIBRARIES = (
     "asn1crypto",
 )
 CODE = (
+    "generator.render.decisions",
     "generator.render.env",
     "generator.render.narrative",
     "generator.render.narratives",

@@ -21,9 +21,18 @@ from dataclasses import dataclass
 from ..diagnostics import safe_cell
 from ..evaluation.sampling import item_key, rank
 from ..model import Decision, Review, ReviewItem
+from ..views import PersonView
 
 FULL_TABLE_MAX = 60
 """Reviews with at most this many decisions show every one of them."""
+
+REVIEWERS_SHOWN_MAX = 12
+"""Reviews with at most this many reviewers name every one of them. A larger review (at
+full size a user access review has hundreds: every manager reviews their reports) names
+only the reviewers who are not employed named persons, and attaches the whole list as CSV:
+printed, 800 names took eight pages per review."""
+
+REVIEWER_COLUMNS = ("person", "name", "title", "kind", "employed_at_as_of")
 
 COLUMNS = (
     "account", "system", "entitlement", "decision", "decided_by", "decided_at",
@@ -38,6 +47,7 @@ class DecisionList:
     name: str
     data: bytes
     rows: int
+    content: str = "review decisions"
 
     @property
     def sha256(self) -> str:
@@ -78,6 +88,34 @@ def decision_list(review: Review) -> DecisionList:
         )
     data = out.getvalue().encode("utf-8")
     return DecisionList(f"decisions-{review.id}.csv", data, len(review.items))
+
+
+@dataclass(frozen=True)
+class Reviewers:
+    """The reviewers a review's table names, out of ``total``; ``full_list`` when some are
+    only in the attached CSV."""
+
+    shown: tuple[PersonView, ...]
+    total: int
+    full_list: DecisionList | None
+
+
+def reviewers(
+    review_id: str, people: Sequence[PersonView], *, full_max: int = REVIEWERS_SHOWN_MAX
+) -> Reviewers:
+    """All reviewers of a small review; for a large one the reviewers an auditor must see
+    (a team or a leaver reviewing), the rest in the attached ``reviewers-<ID>.csv``."""
+    if len(people) <= full_max:
+        return Reviewers(tuple(people), len(people), None)
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(REVIEWER_COLUMNS)
+    for p in people:
+        writer.writerow(safe_cell(v) for v in (p.id, p.name, p.title, p.kind, str(p.active)))
+    data = out.getvalue().encode("utf-8")
+    full = DecisionList(f"reviewers-{review_id}.csv", data, len(people), "review reviewers")
+    flagged = tuple(p for p in people if p.kind != "person" or not p.active)
+    return Reviewers(flagged, len(people), full)
 
 
 def select(

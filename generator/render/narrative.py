@@ -29,7 +29,7 @@ from ..views import (
     PersonView,
     ReviewView,
 )
-from .decisions import DecisionList, Selection, select
+from .decisions import DecisionList, Reviewers, Selection, reviewers, select
 
 MANIFEST_NAME = "evidence-manifest.json"
 MANIFEST_FORMAT = "controlbook-evidence-manifest"
@@ -81,6 +81,9 @@ class ReviewDetail:
     """The decisions the table shows: all of them, or for a large review the exceptions to
     the rule and a sample of the keeps (see :mod:`.decisions`)."""
     selection: Selection
+    reviewers: Reviewers
+    """The reviewers named in the text: all, or for a large review those not employed named
+    persons, the whole list attached (see :mod:`.decisions`)."""
 
 
 @dataclass(frozen=True)
@@ -189,12 +192,20 @@ class Narrative:
         for review, detail in zip(data["reviews"], self.reviews, strict=True):
             if detail.selection.full_list is not None:
                 review["selection"]["full_list"]["data"] = detail.selection.full_list.sha256
+            if detail.reviewers.full_list is not None:
+                review["reviewers"]["full_list"]["data"] = detail.reviewers.full_list.sha256
         return data
 
     @property
     def decision_lists(self) -> tuple[DecisionList, ...]:
         """The complete decision lists of the large reviews (attached as CSV)."""
         return tuple(d.selection.full_list for d in self.reviews if d.selection.full_list)
+
+    @property
+    def attached_lists(self) -> tuple[DecisionList, ...]:
+        """Every CSV attached: the decision lists and the reviewer lists of large reviews."""
+        lists = (x for d in self.reviews for x in (d.selection.full_list, d.reviewers.full_list))
+        return tuple(x for x in lists if x is not None)
 
     @cached_property
     def digest(self) -> str:
@@ -209,8 +220,11 @@ class Narrative:
 
     @property
     def weight(self) -> int:
-        """Rough rendering cost (the review items dominate), to start the largest first."""
-        return 50 + sum(len(r.items) for r in self.reviews) + len(self.manifest)
+        """Rough rendering cost: the rows of its tables (the decisions shown dominate; a large
+        review's full list is only attached), to start the largest first."""
+        reviews = sum(len(r.shown) + len(r.late) + len(r.attachments) for r in self.reviews)
+        rows = len(self.manifest) + len(self.exceptions) + len(self.break_glass)
+        return 50 + reviews + rows + len(self.control.open_findings)
 
     def manifest_json(self) -> bytes:
         """The attached evidence manifest (also what ``verify`` re-hashes)."""
@@ -233,10 +247,10 @@ class Narrative:
                 for e in self.manifest
             ],
         }
-        if self.decision_lists:
+        if self.attached_lists:
             body["attachments"] = [
-                {"name": d.name, "sha256": d.sha256, "rows": d.rows, "content": "review decisions"}
-                for d in self.decision_lists
+                {"name": d.name, "sha256": d.sha256, "rows": d.rows, "content": d.content}
+                for d in self.attached_lists
             ]
         return (json.dumps(body, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode()
 
@@ -306,7 +320,7 @@ class _Builder:
             entitlement=item.entitlement or "",
             decision=str(item.decision) if item.decision else "",
             decided_by=self.who(item.decided_by) if item.decided_by else "",
-            decided_at=_stamp(item.decided_at),
+            decided_at=_stamp(item.decided_at).removesuffix(" UTC"),  # the column says UTC
             ticket=(remediation.ticket or "") if remediation else "",
             remediated=remediation.completed.isoformat()
             if remediation and remediation.completed
@@ -357,6 +371,7 @@ class _Builder:
             attachments=tuple(attachments),
             shown=tuple(items[i] for i in selection.shown),
             selection=selection,
+            reviewers=reviewers(review.id, view.reviewers),
         )
 
     def person_file(self, person_id: str | None) -> None:

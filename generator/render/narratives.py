@@ -12,6 +12,7 @@ from pathlib import Path
 from jinja2 import Environment, TemplateError, TemplateSyntaxError
 
 from .. import __version__
+from .decisions import DecisionList
 from .env import make_environment
 from .narrative import MANIFEST_NAME, Narrative
 from .pdf import AttachmentData, NarrativeError
@@ -73,6 +74,13 @@ def render_html(
         raise NarrativeError(f"{narrative.control.id}: template {TEMPLATE}: {exc}") from None
 
 
+def _described(attached: DecisionList) -> str:
+    """The attachment's description: what the CSV holds, of which review."""
+    kind, _, review = attached.name.removesuffix(".csv").partition("-")
+    what = "Every decision" if kind == "decisions" else "Every assigned reviewer"
+    return f"{what} of review {review} ({attached.rows})"
+
+
 def attachments_of(narrative: Narrative) -> tuple[AttachmentData, ...]:
     """The control's source YAML and the JSON evidence manifest (PDF/A-3 associated files)."""
     return (
@@ -91,13 +99,7 @@ def attachments_of(narrative: Narrative) -> tuple[AttachmentData, ...]:
             "Data",
         ),
         *(
-            AttachmentData(
-                d.name,
-                d.data,
-                "text/csv",
-                f"Every decision of review {d.name.removeprefix('decisions-')[:-4]} ({d.rows})",
-                "Data",
-            )
-            for d in narrative.decision_lists
+            AttachmentData(d.name, d.data, "text/csv", _described(d), "Data")
+            for d in narrative.attached_lists
         ),
     )

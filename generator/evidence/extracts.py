@@ -44,6 +44,8 @@ _SUSPICIOUS = re.compile(
 )
 """Control, zero-width and bidi characters (UTF-8): a file with any is read by the Python
 reader, which names the cell's line (an ID with an invisible character is a data error)."""
+_PLAIN_ASCII = bytes(b for b in range(0x80) if not _SUSPICIOUS.fullmatch(bytes([b])))
+"""The ASCII bytes :data:`_SUSPICIOUS` never matches: a block of only these is plain."""
 
 
 class ExtractError(InputError):
@@ -134,19 +136,25 @@ class _Hashed:
 
 
 def _hash_file(target: Path) -> _Hashed:
+    """The file's sha256, and whether it is plain. Each 1 MiB block is tested by C-speed
+    byte searches first; the :data:`_SUSPICIOUS` regex (10 s per GB) runs only on a block
+    that is not ASCII or holds a control byte, where it may match."""
     digest = hashlib.sha256()
-    special = carriage = crlf = 0
+    special = False
+    carriage = crlf = 0
     suspicious = False
     last = b""
     first = True
     with target.open("rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
-            special += block.count(b'"') + block.count(b"\0")
-            carriage += block.count(b"\r")
-            crlf += block.count(b"\r\n") + (last == b"\r" and block[:1] == b"\n")
-            scanned = block[3:] if first and block.startswith(b"\xef\xbb\xbf") else block
-            suspicious = suspicious or bool(_SUSPICIOUS.search(last + scanned))
+            special = special or b'"' in block or b"\0" in block
+            if b"\r" in block or last[-1:] == b"\r":
+                carriage += block.count(b"\r")
+                crlf += block.count(b"\r\n") + (last[-1:] == b"\r" and block[:1] == b"\n")
+            scanned = last + (block[3:] if first and block.startswith(b"\xef\xbb\xbf") else block)
+            if not suspicious and (not scanned.isascii() or scanned.translate(None, _PLAIN_ASCII)):
+                suspicious = bool(_SUSPICIOUS.search(scanned))
             last, first = block[-2:], False
     return _Hashed(digest.hexdigest(), not special and carriage == crlf and not suspicious)
 
@@ -166,11 +174,19 @@ def _matches(row: AccessRow, wanted: dict[str, str]) -> bool:
     return all(norm(getattr(row, name)) == norm(value) for name, value in wanted.items())
 
 
-def _search(text: str, needle: str, wanted: dict[str, str], first: bool) -> list[AccessRow]:
-    """Rows of a plain extract's text that contain ``needle`` and match ``wanted``."""
+def _search(
+    text: str, needle: str, wanted: dict[str, str], first: bool, folded: str | None = None
+) -> list[AccessRow]:
+    """Rows of a plain extract's text that contain ``needle`` and match ``wanted``.
+
+    With ``folded`` (the text in lower case, of the same length: an ASCII text), the
+    lines are found in it by the needle in lower case, so the search also finds every
+    row that matches in another case (as :func:`norm` compares) and is complete."""
     out: list[AccessRow] = []
     line, counted = 1, 0
-    position = text.find(needle)
+    haystack = text if folded is None else folded
+    needle = needle if folded is None else needle.lower()
+    position = haystack.find(needle)
     while position >= 0:
         start = text.rfind("\n", 0, position) + 1
         end = text.find("\n", position)
@@ -184,7 +200,7 @@ def _search(text: str, needle: str, wanted: dict[str, str], first: bool) -> list
                 out.append(replace(row, line=line))
                 if first:
                     break
-        position = text.find(needle, end)
+        position = haystack.find(needle, end)
     return out
 
 
@@ -197,7 +213,7 @@ class ExtractStore:
         self._hashes: dict[str, _Hashed] = {}
         self._summaries: dict[str, ExtractSummary] = {}
         self._rows: dict[str, list[AccessRow]] = {}
-        self._texts: OrderedDict[str, str] = OrderedDict()
+        self._texts: OrderedDict[str, tuple[str, str | None]] = OrderedDict()
         self._shared: dict[str, bool] = {}
 
     def path(self, rel: str) -> Path | None:
@@ -311,16 +327,20 @@ class ExtractStore:
             and not self.has_system_column(rel)
         ):
             self.summary(rel)  # a malformed extract is an error, never an empty search
-            found = _search(self._text(rel, target), needle, wanted, first)
-            if found:
-                return found
+            text, folded = self._text(rel, target)
+            found = _search(text, needle, wanted, first, folded)
+            if found or folded is not None:
+                return found  # an ASCII text was searched in any case: nothing else matches
             # not there verbatim: perhaps in another case; the parsed rows decide
         found = [r for r in self.rows(rel) if _matches(r, wanted)]
         return found[:1] if first else found
 
-    def _text(self, rel: str, target: Path) -> str:
+    def _text(self, rel: str, target: Path) -> tuple[str, str | None]:
+        """The text of a plain extract, and for an ASCII one the same in lower case (a
+        non-ASCII letter may change length in lower case, so such a text has none)."""
         if rel not in self._texts:
-            self._texts[rel] = target.read_text(encoding="utf-8-sig")
+            text = target.read_text(encoding="utf-8-sig")
+            self._texts[rel] = (text, text.lower() if text.isascii() else None)
             if len(self._texts) > _TEXTS_KEPT:
                 self._texts.popitem(last=False)
         self._texts.move_to_end(rel)

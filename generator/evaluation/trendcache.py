@@ -25,7 +25,7 @@ import os
 import sys
 import tempfile
 from collections.abc import Iterable
-from datetime import date
+from datetime import date, datetime
 from enum import Enum
 from functools import cache
 from importlib import metadata
@@ -43,6 +43,7 @@ _PACKAGE = Path(__file__).resolve().parents[1]
 _EVALUATION_READS = ("evaluation", "evidence", "catalog", "model", "references")
 _SHARED_FILES = ("errors.py", "diagnostics.py", "resources.py")
 _DISTRIBUTIONS = ("pydantic", "pydantic-core", "duckdb")
+_PLAIN = frozenset({str, int, bool, float, date, datetime, type(None)})
 _COLLECTIONS = (
     "people", "systems", "controls", "reviews", "rulesets",
     "exceptions", "break_glass", "nhis", "waivers",
@@ -93,6 +94,8 @@ class _Inputs:
 
     def value(self, value: Any, names_file: bool = False) -> Any:
         """A plain, comparable form of a field value (records as tuples of their kept fields)."""
+        if type(value) in _PLAIN and not names_file:
+            return value  # most values: checked first, as isinstance of a model is slow
         if isinstance(value, Record):
             return (
                 type(value).__name__,

@@ -196,20 +196,21 @@ class AccessIndex:
         if types:
             _insert(db, "parts", types)
         self._check_counts()
-        # one table, its values normalised once: every question (and the views) reads it
+        # one table, its values normalised once: every question (and the views) reads it;
+        # raw_access is stripped already, so lower() is norm() of its values
         db.execute(
-            f"""
+            """
             CREATE TABLE access AS
             SELECT r.system, r.file, r.account, r.entitlement,
-                   {norm_sql("r.entitlement")} AS entitlement_key,
-                   {norm_sql("r.person")} AS person_key,
+                   lower(r.entitlement) AS entitlement_key,
+                   lower(r.person) AS person_key,
                    coalesce(p.id, r.person) AS person,
                    p.id IS NOT NULL AS known,
-                   {norm_sql("r.account_type")} AS account_type
+                   lower(r.account_type) AS account_type
             FROM raw_access r
             JOIN parts t ON t.system = r.system AND t.file = r.file
-                        AND list_contains(t.types, {norm_sql("r.account_type")})
-            LEFT JOIN people p ON p.key = {norm_sql("r.person")}
+                        AND list_contains(t.types, lower(r.account_type))
+            LEFT JOIN people p ON p.key = lower(r.person)
             """
         )
         db.execute("DROP TABLE raw_access")

@@ -64,16 +64,30 @@ class ExtractSummary:
         """:func:`norm` of each account -> the account as written."""
         return {norm(account): account for account in sorted(self.accounts)}
 
+    @cached_property
+    def types_of(self) -> dict[str, frozenset[str]]:
+        """:func:`norm` of each account -> the account types it has rows of."""
+        found: dict[str, set[str]] = {}
+        for account_type, accounts in self.by_type.items():
+            for account in accounts:
+                found.setdefault(norm(account), set()).add(account_type)
+        return {account: frozenset(types) for account, types in found.items()}
+
     def has(self, account: str) -> bool:
         """Whether ``account`` is in the extract, compared as :func:`norm` does."""
         return norm(account) in self.normalised
 
 
 def strip_sql(column: str) -> str:
-    """SQL for ``str.strip()`` of a column (the regex only runs on non-ASCII values)."""
+    """SQL for ``str.strip()`` of a column (the regex only runs on non-ASCII values). An
+    ASCII value that starts and ends with a character above space has nothing to strip
+    and is kept as it is: ``trim`` with a list of characters costs four times as much,
+    on every row of millions."""
     value = f"coalesce({column}, '')"
     return (
-        f"CASE WHEN strlen({value}) <> length({value}) "
+        f"CASE WHEN strlen({value}) = length({value}) AND ascii({value}) > 32 "
+        f"AND ascii(right({value}, 1)) > 32 THEN {value} "
+        f"WHEN strlen({value}) <> length({value}) "
         f"THEN regexp_replace({value}, '^{_UNICODE_SPACE}+|{_UNICODE_SPACE}+$', '', 'g') "
         f"ELSE trim({value}, {_ASCII_SPACE}) END"
     )

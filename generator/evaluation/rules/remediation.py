@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from datetime import date, timedelta
 
 from ...evidence.extracts import AccessRow, account_key
+from ...evidence.extractscan import norm
 from ...model import AccountType, Decision, Review, ReviewItem, Severity
 from ..findings import Gap, NotAssessed
 from .base import rule
@@ -68,11 +69,14 @@ def _account_types(ctx: Context, review: Review, item: ReviewItem) -> list[Accou
     evidence = review.evidence
     found: set[AccountType] = set()
     if evidence and evidence.file and ctx.extracts.check(evidence.file).exists:
-        rows = ctx.extracts.find(
-            evidence.file, account=item.account, system=ctx.item_system(review, item)
-        )
-        for row in rows:
-            found.add(AccountType(row.account_type))
+        if ctx.extracts.has_system_column(evidence.file):
+            rows = ctx.extracts.find(
+                evidence.file, account=item.account, system=ctx.item_system(review, item)
+            )
+            found = {AccountType(row.account_type) for row in rows}
+        else:  # the summary knows each account's types: no search of the extract
+            types = ctx.extracts.summary(evidence.file).types_of.get(norm(item.account), ())
+            found = {AccountType(t) for t in types}
     if not found:
         population = ctx.population_of(review)
         found = set(population.account_types) if population else set()

@@ -14,7 +14,7 @@ import multiprocessing
 import os
 import time
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -28,6 +28,9 @@ from ..views import CatalogViews
 from .pdfcache import PdfCache, batch_key, cache_key
 
 Progress = Callable[[str], None]
+
+AHEAD = 2
+"""Jobs per worker submitted to the pool ahead of the results (see :func:`_rendered`)."""
 
 
 @dataclass(frozen=True)
@@ -87,8 +90,12 @@ def default_jobs() -> int:
 
 def _rendered(jobs: Iterable[PdfJob], workers: int, count: int) -> Iterator[RenderedPdf]:
     """Unsigned PDFs as they are ready: in this process for one worker, else in a process
-    pool (spawned, so no lock or thread of this process is inherited). Each job goes to the
-    pool as soon as it is made, so the workers start while the next HTML is rendered.
+    pool (spawned, so no lock or thread of this process is inherited).
+
+    At most :data:`AHEAD` jobs per worker are in the pool at a time: the next HTML is
+    rendered (and the last PDF signed) in this process while the workers lay out theirs,
+    no worker waits for a job, and neither the HTML of every job nor the PDF of every
+    result is held at once (1,000 narratives are over a gigabyte of each).
 
     Workers are started while the pool is created and when a job is submitted, so both
     run with the signing passphrase withheld from the environment: WeasyPrint never holds
@@ -96,27 +103,35 @@ def _rendered(jobs: Iterable[PdfJob], workers: int, count: int) -> Iterator[Rend
     if workers <= 1 or count <= 1:
         yield from map(render_pdf, jobs)
         return
+    size = min(workers, count)
     context = multiprocessing.get_context("spawn")
     with secrets_withheld():
-        pool = ProcessPoolExecutor(max_workers=min(workers, count), mp_context=context)
+        pool = ProcessPoolExecutor(max_workers=size, mp_context=context)
     with pool:
-        futures: dict[Future[RenderedPdf], str] = {}
+        pending: dict[Future[RenderedPdf], str] = {}
+        source = iter(jobs)
         try:
-            for job in jobs:
-                with secrets_withheld():
-                    futures[pool.submit(render_pdf, job)] = job.control
-            for future in as_completed(futures):
-                try:
-                    yield future.result()
-                except NarrativeError:
-                    raise
-                except Exception as exc:  # a crashed worker or a WeasyPrint bug
-                    raise NarrativeError(
-                        f"{futures[future]}: rendering failed: {type(exc).__name__}: {exc}"
-                    ) from exc
+            while True:
+                while len(pending) < AHEAD * size and (job := next(source, None)) is not None:
+                    with secrets_withheld():
+                        pending[pool.submit(render_pdf, job)] = job.control
+                if not pending:
+                    return
+                done, _ = wait(pending, return_when=FIRST_COMPLETED)
+                for future in done:
+                    yield _result(future, pending.pop(future))
         except BaseException:
             pool.shutdown(wait=True, cancel_futures=True)
             raise
+
+
+def _result(future: Future[RenderedPdf], control: str) -> RenderedPdf:
+    try:
+        return future.result()
+    except NarrativeError:
+        raise
+    except Exception as exc:  # a crashed worker or a WeasyPrint bug
+        raise NarrativeError(f"{control}: rendering failed: {type(exc).__name__}: {exc}") from exc
 
 
 def _check_file_names(ids: list[str]) -> None:

@@ -284,6 +284,17 @@ def test_person_ids_differing_only_in_case_are_refused(starter: CatalogDir) -> N
     ]
 
 
+def test_of_two_person_ids_sharing_a_page_the_one_written_first_is_named_first(
+    starter: CatalogDir,
+) -> None:
+    """Written order, not ID order: 'A.Rivera' sorts before 'a.rivera' but is written after."""
+    text = (starter.path / "people.yaml").read_text().rstrip("\n")
+    starter.write("people.yaml", text + "\n  - {id: A.Rivera, name: Ana R.}\n")
+    (problem,) = starter.problems()
+    assert f"person IDs 'a.rivera' (at {starter.path.as_posix()}/people.yaml:6:" in problem
+    assert "and 'A.Rivera' would get the pages people/a.rivera.md and people/A.Rivera.md" in problem
+
+
 def test_a_control_called_index_would_replace_the_list_of_controls(starter: CatalogDir) -> None:
     starter.replace(CONTROL, "id: UAR-APP-01", "id: INDEX")
     starter.replace(REVIEW, "control: UAR-APP-01", "control: INDEX")

@@ -17,6 +17,7 @@ TARGETS = {
     "SoD conflicts: ours / DuckDB SQL": ("<= 2", lambda v: v <= 2),
     "PDF per document: ours (1 process) / WeasyPrint": ("<= 1.15", lambda v: v <= 1.15),
     "PDF: 1 process / process pool (speed-up)": (">= 1.7", lambda v: v >= 1.7),
+    "user access review narrative pages (max)": ("<= 12", lambda v: v <= 12),
     "site: our build / mkdocs build": ("<= 1.3", lambda v: v <= 1.3),
     "site: full size / half size": ("<= 2.2", lambda v: v <= 2.2),
     "rebuild after one control / full build": ("< 0.05", lambda v: v < 0.05),

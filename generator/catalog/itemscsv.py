@@ -21,6 +21,7 @@ import re
 import threading
 from array import array
 from collections.abc import Sequence
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -99,15 +100,57 @@ class ItemsPositions(SourceMap):
         self.__init__(*state)  # type: ignore[misc]
 
 
+Problem = tuple[int, int, str, str]
+"""An error in an items file: line, column, message and the key it is about."""
+
+
 class _Problems:
-    def __init__(self, display: str) -> None:
-        self.display = display
-        self.items: list[Diagnostic] = []
+    def __init__(self) -> None:
+        self.items: list[Problem] = []
 
     def add(self, line: int, column: int, message: str, key: str = "") -> None:
-        self.items.append(
-            Diagnostic(Level.ERROR, Location(self.display, line, column), message, key)
-        )
+        self.items.append((line, column, message, key))
+
+
+@dataclass
+class ItemsRead:
+    """What an items file holds, whatever it is shown as: the records of its good rows
+    (plain strings, as validated into :class:`ReviewItem`), the positions, and the errors.
+
+    ``lines`` holds the line of each row validated, ``index`` for each record its row's
+    place in ``lines``, ``columns`` the field number of each column. A fresh read also
+    holds the validated ``items``; a cached one validates the records again."""
+
+    records: list[dict[str, Any]]
+    lines: array[int]
+    index: array[int]
+    columns: dict[str, int]
+    problems: list[Problem]
+    items: list[ReviewItem] | None = None
+
+    def validate(self) -> None:
+        """Validate the records into ``items`` (raises for records that are not items)."""
+        if self.items is None:
+            items = _ROWS.validate_python(self.records)
+            if len(items) != len(self.index):
+                raise ValueError(f"{len(items)} records but {len(self.index)} positions")
+            self.items = items
+
+    def result(self, display: str) -> tuple[list[ReviewItem], list[Diagnostic]]:
+        """The items with their positions in ``display``, and the errors as diagnostics."""
+        self.validate()
+        assert self.items is not None
+        items = self.items
+        positions = ItemsPositions(self.lines, self.columns)
+        for position, item in zip(self.index, items, strict=True):
+            item.attach_source(display, (position,), positions)
+            if item.remediation is not None:
+                item.remediation.attach_source(display, (position, "remediation"), positions)
+        diagnostics = [
+            Diagnostic(Level.ERROR, Location(display, line, column), message, key)
+            for line, column, message, key in self.problems
+        ]
+        return items, diagnostics
 
 
 def _position(text: str, offset: int) -> tuple[int, int]:
@@ -260,28 +303,31 @@ def _friendly(error: dict[str, Any]) -> str:
     return friendly_error(error)
 
 
-def parse_items(raw: bytes, path: Path, display: str) -> tuple[list[ReviewItem], list[Diagnostic]]:
-    """The items of an items CSV (``raw`` is its content, ``path`` where DuckDB reads it),
-    with their positions attached, and every error with file:line:column. Rows at fault are
-    left out of the items."""
-    out = _Problems(display)
+def _failed(out: _Problems) -> ItemsRead:
+    return ItemsRead([], array("I"), array("I"), {}, out.items, [])
+
+
+def read_items(raw: bytes, path: Path) -> ItemsRead:
+    """Read an items CSV (``raw`` is its content, ``path`` where DuckDB reads it): every
+    error with line and column; rows at fault are left out of the items."""
+    out = _Problems()
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
         column = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
         out.add(line, column, "the items file is not UTF-8 text (save it as CSV UTF-8)")
-        return [], out.items
+        return _failed(out)
     if "\x00" in text:
         out.add(*_position(text, text.index("\x00")), "a NUL byte: this is not a text CSV file")
-        return [], out.items
+        return _failed(out)
     if long := _LONG_LINE.search(text):
         line = text.count("\n", 0, long.start()) + 1
         out.add(line, 1, f"line longer than {LINE_LIMIT:,} characters; an item is one short row")
-        return [], out.items
+        return _failed(out)
     columns = _header(text, out)
     if columns is None:
-        return [], out.items
+        return _failed(out)
     read = _duckdb_rows(path, text, len(columns)) if len(raw) >= DUCKDB_FROM_BYTES else None
     rows, lines = read if read is not None else _python_rows(text, len(columns), out)
     bad = _cell_problems(columns, rows, lines, text, out)
@@ -301,16 +347,21 @@ def parse_items(raw: bytes, path: Path, display: str) -> tuple[list[ReviewItem],
             out.add(lines[int(index)], numbers.get(name, 1), _friendly(error), name)
         kept = [i for i in range(len(records)) if i not in failed]
         items = _ROWS.validate_python([records[i] for i in kept])
-    positions = ItemsPositions(array("I", (lines[i] for i in kept)), numbers)
-    result = []
-    for position, (index, item) in enumerate(zip(kept, items, strict=True)):
-        if index in bad:
-            continue
-        item.attach_source(display, (position,), positions)
-        if item.remediation is not None:
-            item.remediation.attach_source(display, (position, "remediation"), positions)
-        result.append(item)
-    return result, out.items
+    good = [(position, i) for position, i in enumerate(kept) if i not in bad]
+    return ItemsRead(
+        [records[i] for _, i in good],
+        array("I", (lines[i] for i in kept)),
+        array("I", (position for position, _ in good)),
+        numbers,
+        out.items,
+        [items[position] for position, _ in good],
+    )
 
 
-__all__ = ["MAX_ITEMS_BYTES", "ItemsPositions", "parse_items"]
+def parse_items(raw: bytes, path: Path, display: str) -> tuple[list[ReviewItem], list[Diagnostic]]:
+    """The items of an items CSV (see :func:`read_items`) with their positions attached,
+    and every error with file:line:column."""
+    return read_items(raw, path).result(display)
+
+
+__all__ = ["MAX_ITEMS_BYTES", "ItemsPositions", "ItemsRead", "parse_items", "read_items"]

@@ -283,11 +283,13 @@ def read_file(path: Path, rel: str, display: str, cache: ParseCache | None = Non
             message = "a review has 'items:' or 'items_file:', not both"
             report.add(Level.ERROR, mark.line, mark.column, message, "items_file")
         else:
-            report.items.extend(_read_items_file(record, path, rel, display))
+            report.items.extend(_read_items_file(record, path, rel, display, cache))
     return FileOutcome(LoadedFile(rel, display, text, record), report.items, {})
 
 
-def _read_items_file(review: Review, path: Path, rel: str, display: str) -> list[Diagnostic]:
+def _read_items_file(
+    review: Review, path: Path, rel: str, display: str, cache: ParseCache | None = None
+) -> list[Diagnostic]:
     """Fill ``review.items`` from its ``items_file`` CSV (see :mod:`.itemscsv`): the file
     must be inside the catalog, a regular file, UTF-8, without links out. A missing file
     is no error here: EVD-2 reports it, and the review has no items."""
@@ -316,7 +318,8 @@ def _read_items_file(review: Review, path: Path, rel: str, display: str) -> list
         ]
     except OSError as exc:
         return [Diagnostic(Level.ERROR, Location(shown), f"cannot read the file: {exc.strerror}")]
-    items, problems = parse_items(raw, target, shown)
+    read = cache.items if cache is not None else parse_items
+    items, problems = read(raw, target, shown)
     review.items = items
     return problems
 

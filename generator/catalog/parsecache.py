@@ -1,4 +1,5 @@
-"""Content-addressed cache of parsed YAML: a file that has not changed is not parsed again.
+"""Content-addressed cache of parsed YAML and items CSVs: a file that has not changed is
+not parsed again.
 
 Parsing is most of the cost of loading a large catalog (review records hold thousands
 of decisions, and most of them never change once signed off). An entry is keyed by the
@@ -9,6 +10,12 @@ the packed positions of :class:`~generator.catalog.yamlsrc.SourceMap`.
 Entries are read with an unpickler that only builds plain values and dates: an entry
 cannot name any other class or function, so a tampered cache cannot run code. A text
 that does not parse is never cached (its error is worded afresh every time).
+
+A review's items CSV (:mod:`.itemscsv`) is cached the same way, keyed by its bytes and
+the code of the items reader and the model: an entry holds the records of its good rows,
+their positions and the file's errors (without the file's name), and the records are
+validated into items again when read, so they are the same items as a fresh read. Every
+entry starts with the sha256 of the rest: a damaged entry is never used.
 """
 
 from __future__ import annotations
@@ -24,10 +31,14 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from .. import diagnostics, model
+from ..diagnostics import Diagnostic
 from ..model import positions
 from ..model.positions import SourceMap
-from . import yamlsrc
+from ..model.reviews import ReviewItem
+from . import itemscsv, wording, yamlsrc
 from .cachedir import cache_root
+from .itemscsv import ItemsRead, read_items
 from .yamlsrc import YamlDocument, parse_yaml
 
 _ALLOWED = {("datetime", name) for name in ("date", "datetime", "timezone", "timedelta")}
@@ -47,6 +58,46 @@ def _salt() -> bytes:
     code = b"".join(Path(m.__file__).read_bytes() for m in (yamlsrc, positions))  # type: ignore[arg-type]
     parts = [hashlib.sha256(code).hexdigest(), metadata.version("pyyaml"), sys.version]
     return "|".join(parts).encode()
+
+
+@cache
+def _items_salt() -> bytes:
+    """What reading an items CSV depends on besides its bytes: the reader, the wording
+    of its errors, and every model module (the records are validated as ``ReviewItem``)."""
+    folder = Path(model.__file__).parent  # type: ignore[arg-type]
+    modules = [Path(m.__file__) for m in (itemscsv, wording, diagnostics)]  # type: ignore[arg-type]
+    code = b"".join(p.read_bytes() for p in [*modules, *sorted(folder.glob("*.py"))])
+    versions = [metadata.version(name) for name in ("pydantic", "pydantic-core", "duckdb")]
+    return "|".join(["items", hashlib.sha256(code).hexdigest(), *versions, sys.version]).encode()
+
+
+def read_entry(entry: Path) -> Any | None:
+    """The plain values stored in ``entry`` by :func:`write_entry`; None when the entry
+    is missing, damaged (its sha256 does not match) or names anything but plain values."""
+    try:
+        blob = entry.read_bytes()
+    except OSError:
+        return None
+    body = memoryview(blob)[32:]
+    if hashlib.sha256(body).digest() != blob[:32]:
+        return None
+    try:
+        return _PlainUnpickler(io.BytesIO(body)).load()
+    except Exception:
+        return None
+
+
+def write_entry(entry: Path, value: Any) -> None:
+    """Store plain values (see :func:`read_entry`) under a temporary name, then rename;
+    a read-only or full cache only costs speed."""
+    body = pickle.dumps(value, protocol=5)
+    temp = entry.with_name(f".{entry.name}.{os.getpid()}.tmp")
+    try:
+        entry.parent.mkdir(parents=True, exist_ok=True)
+        temp.write_bytes(hashlib.sha256(body).digest() + body)
+        os.replace(temp, entry)
+    except OSError:
+        temp.unlink(missing_ok=True)
 
 
 class ParseCache:
@@ -76,12 +127,9 @@ class ParseCache:
 
     @staticmethod
     def _read(entry: Path) -> YamlDocument | None:
+        stored = read_entry(entry)
         try:
-            blob = entry.read_bytes()
-        except OSError:
-            return None
-        try:
-            data, packed = _PlainUnpickler(io.BytesIO(blob)).load()
+            data, packed = stored  # type: ignore[misc]
             positions = array("I")
             positions.frombytes(packed)
         except Exception:
@@ -90,14 +138,37 @@ class ParseCache:
 
     @staticmethod
     def _write(entry: Path, document: YamlDocument) -> None:
-        blob = pickle.dumps((document.data, document.marks.packed.tobytes()), protocol=5)
-        temp = entry.with_name(f".{entry.name}.{os.getpid()}.tmp")
+        write_entry(entry, (document.data, document.marks.packed.tobytes()))
+
+    def items(
+        self, raw: bytes, path: Path, display: str
+    ) -> tuple[list[ReviewItem], list[Diagnostic]]:
+        """Like :func:`~generator.catalog.itemscsv.parse_items` (same items, positions
+        and errors), for the content ``raw`` of the items CSV at ``path``."""
+        key = hashlib.sha256(_items_salt() + b"\0" + raw).hexdigest()
+        entry = self.folder / "items" / key[:2] / f"{key}.pickle"
+        read = self._read_items(entry)
+        if read is not None:
+            self.hits += 1
+            return read.result(display)
+        self.misses += 1
+        read = read_items(raw, path)
+        stored = (read.records, read.lines.tobytes(), read.index.tobytes(), read.columns)
+        write_entry(entry, (*stored, read.problems))
+        return read.result(display)
+
+    @staticmethod
+    def _read_items(entry: Path) -> ItemsRead | None:
+        stored = read_entry(entry)
         try:
-            entry.parent.mkdir(parents=True, exist_ok=True)
-            temp.write_bytes(blob)
-            os.replace(temp, entry)
-        except OSError:  # a read-only or full cache only costs speed
-            temp.unlink(missing_ok=True)
+            records, lines, index, columns, problems = stored  # type: ignore[misc]
+            read = ItemsRead(records, array("I"), array("I"), columns, problems)
+            read.lines.frombytes(lines)
+            read.index.frombytes(index)
+            read.validate()
+        except Exception:
+            return None
+        return read
 
 
 def parse_cache() -> ParseCache:
@@ -105,4 +176,4 @@ def parse_cache() -> ParseCache:
     return ParseCache(cache_root() / "yaml")
 
 
-__all__ = ["ParseCache", "parse_cache"]
+__all__ = ["ParseCache", "parse_cache", "read_entry", "write_entry"]

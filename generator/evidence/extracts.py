@@ -3,8 +3,10 @@
 Rules never hold an extract's rows: they ask for its :class:`ExtractSummary` (row count,
 who is behind each account, accounts per type), computed for every extract of the
 catalog in one DuckDB scan (:mod:`.extractscan`), and look up the few rows a finding
-points at with :meth:`ExtractStore.find`. Python's ``csv`` module stays the reference:
-it reads any file DuckDB cannot read exactly, and it words every error.
+points at with :meth:`ExtractStore.find`. A summary is kept by the file's sha256
+(:mod:`.summarycache`): an unchanged extract is not scanned again. Python's ``csv``
+module stays the reference: it reads any file DuckDB cannot read exactly, and it words
+every error.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from ..model import (
     population_systems,
 )
 from .extractscan import ExtractSummary, norm, summarise
+from .summarycache import SummaryCache, summary_cache
 
 _TYPES = {t.value for t in AccountType}
 _TEXTS_KEPT = 8
@@ -207,8 +210,12 @@ def _search(
 class ExtractStore:
     """Reads and hashes the catalog's extract and evidence files, each at most once."""
 
-    def __init__(self, catalog: Catalog) -> None:
+    def __init__(
+        self, catalog: Catalog, summaries: SummaryCache | None = None, *, cache: bool = True
+    ) -> None:
         self.catalog = catalog
+        self.summaries = summaries if summaries is not None or not cache else summary_cache()
+        """Summaries kept by content (default: the user's cache; none with ``cache=False``)."""
         self._checks: dict[str, FileCheck] = {}
         self._hashes: dict[str, _Hashed] = {}
         self._summaries: dict[str, ExtractSummary] = {}
@@ -263,15 +270,22 @@ class ExtractStore:
             hashed = dict(zip(paths, pool.map(_hash_file, paths.values()), strict=True))
         for rel, result in hashed.items():
             self._hashes.setdefault(rel, result)
-        plain = {rel: path for rel, path in paths.items() if self.duckdb_readable(rel)}
+        if self.summaries is not None:  # a file that read before, unchanged
+            for rel in paths:
+                if (kept := self.summaries.get(self._hashes[rel].sha256)) is not None:
+                    self._summaries[rel] = kept
+        todo = [rel for rel in rels if rel not in self._summaries]
+        plain = {rel: paths[rel] for rel in todo if rel in paths and self.duckdb_readable(rel)}
         for rel, path in plain.items():
             self._check_header(rel, path)
         found = summarise(plain, shared={rel for rel in plain if self.has_system_column(rel)})
-        for rel in rels:
+        for rel in todo:
             summary = found.get(rel)
             if summary is None or not set(summary.by_type) <= _TYPES:
                 summary = _summary_of(self.rows(rel))  # exact, and words any error
             self._summaries[rel] = summary
+            if self.summaries is not None and rel in paths:
+                self.summaries.put(self._hashes[rel].sha256, summary)
 
     def duckdb_readable(self, rel: str) -> bool:
         """Whether DuckDB reads this extract exactly as the Python reader does: a plain file

@@ -17,9 +17,6 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import logging
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from pathlib import Path
@@ -36,6 +33,7 @@ from pyhanko.sign.signers.pdf_cms import PdfCMSSignedAttributes
 from ..errors import InputError
 from ..signing.devsigner import DEV_MARKER
 from ..signing.sign import DocumentSigner, SigningError
+from ..signing.verify import quiet_loggers
 
 
 class _DeterministicSigner(signers.SimpleSigner):
@@ -145,7 +143,7 @@ def check_manifest_signature(
         key_usage={"digital_signature", "non_repudiation"}, match_all_key_usages=False
     )
     try:
-        with _quiet("pyhanko", "pyhanko_certvalidator"):
+        with quiet_loggers("pyhanko", "pyhanko_certvalidator"):
             status = asyncio.run(
                 async_validate_detached_cms(
                     manifest,
@@ -179,20 +177,6 @@ def check_manifest_signature(
         signing_time=status.signer_reported_dt,
         problems=tuple(problems),
     )
-
-
-@contextmanager
-def _quiet(*names: str) -> Iterator[None]:
-    """pyHanko logs a traceback for every untrusted chain; the result already says it."""
-    loggers = [logging.getLogger(n) for n in names]
-    levels = [lg.level for lg in loggers]
-    for lg in loggers:
-        lg.setLevel(logging.CRITICAL)
-    try:
-        yield
-    finally:
-        for lg, level in zip(loggers, levels, strict=True):
-            lg.setLevel(level)
 
 
 __all__ = [

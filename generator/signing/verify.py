@@ -299,7 +299,7 @@ def verify_pdfs(
     context = ValidationContext(
         trust_roots=roots, allow_fetching=False, revocation_mode="soft-fail"
     )
-    with _quiet("pyhanko", "pyhanko_certvalidator"):
+    with quiet_loggers("pyhanko", "pyhanko_certvalidator"):
         return [
             _verify_one(Path(p), context, trust is not None, catalog, allow_development)
             for p in paths
@@ -307,7 +307,7 @@ def verify_pdfs(
 
 
 @contextmanager
-def _quiet(*names: str) -> Iterator[None]:
+def quiet_loggers(*names: str) -> Iterator[None]:
     """pyHanko logs a traceback for every untrusted chain; the result already says it."""
     loggers = [logging.getLogger(n) for n in names]
     levels = [lg.level for lg in loggers]

@@ -46,6 +46,7 @@ from .core import (
     Row,
     decode,
     numbered,
+    person_pattern,
 )
 
 COLUMNS = (
@@ -86,14 +87,7 @@ class BatonMapping(AccountMapping):
     @field_validator("person_from_email")
     @classmethod
     def _compiles_email(cls, pattern: str | None) -> str | None:
-        if pattern is not None:
-            try:
-                compiled = re.compile(pattern)
-            except re.error as exc:
-                raise ValueError(f"{pattern!r} is not a regular expression ({exc})") from None
-            if compiled.groups < 1:
-                raise ValueError(f"{pattern!r} needs a group: (…) around the person ID")
-        return pattern
+        return person_pattern(pattern)
 
 
 class BatonCsv(Importer):

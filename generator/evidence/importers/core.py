@@ -124,6 +124,19 @@ class Parsed:
     or later (a report says when it was generated: that moment exactly)."""
 
 
+def person_pattern(pattern: str | None) -> str | None:
+    """A mapping's regular expression whose first group is the person ID: it must compile
+    and have a group (a pydantic validator's body, so errors are ``ValueError``)."""
+    if pattern is not None:
+        try:
+            compiled = re.compile(pattern)
+        except re.error as exc:
+            raise ValueError(f"{pattern!r} is not a regular expression ({exc})") from None
+        if compiled.groups < 1:
+            raise ValueError(f"{pattern!r} needs a group: (…) around the person ID")
+    return pattern
+
+
 class AccountMapping(Record):
     """The mapping every importer accepts (``--mapping FILE``, YAML): who is behind each
     account, and account types the export cannot tell."""
@@ -150,14 +163,7 @@ class AccountMapping(Record):
     @field_validator("person_from_account")
     @classmethod
     def _compiles(cls, pattern: str | None) -> str | None:
-        if pattern is not None:
-            try:
-                compiled = re.compile(pattern)
-            except re.error as exc:
-                raise ValueError(f"{pattern!r} is not a regular expression ({exc})") from None
-            if compiled.groups < 1:
-                raise ValueError(f"{pattern!r} needs a group: (…) around the person ID")
-        return pattern
+        return person_pattern(pattern)
 
     source: str | None = Field(
         default=None, description="Default source text of extracts made with this mapping."

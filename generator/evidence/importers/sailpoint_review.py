@@ -38,6 +38,7 @@ from ...catalog.yamlsrc import YamlError, parse_yaml
 from ...diagnostics import did_you_mean
 from ...errors import InputError
 from ...model import Catalog, Decision, Review, population_systems
+from ...model.reviews import ITEMS_COLUMNS
 from ..catalogwrite import (
     block_end,
     commit_files,
@@ -57,21 +58,6 @@ from .sailpoint import (
     StatusRow,
     read_reports,
 )
-
-try:  # the items file layout of generator.model.reviews, once it lands there
-    from ...model.reviews import ITEMS_COLUMNS  # type: ignore[attr-defined]
-except ImportError:  # pragma: no cover - until then, the same tuple
-    ITEMS_COLUMNS = (
-        "account",
-        "system",
-        "entitlement",
-        "decision",
-        "decided_by",
-        "decided_at",
-        "comment",
-        "remediation_ticket",
-        "remediation_completed",
-    )
 
 
 @dataclass(frozen=True)

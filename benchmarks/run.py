@@ -6,14 +6,16 @@
     python -m benchmarks.run --work /tmp/cb-bench --catalog DIR --json figures.json
 
 The catalog is generated into ``WORK/catalog`` (reused when it is there with the same
-size), unless ``--catalog`` names one. Everything else a run writes (sites, PDFs, the
-development signer, the PDF cache) stays under ``WORK``. Memory is the peak resident set
-size of this process during each stage (see :mod:`benchmarks.measure`).
+size, made by the same generator code), unless ``--catalog`` names one. Everything else
+a run writes (sites, PDFs, the development signer, the PDF cache) stays under ``WORK``.
+Memory is the peak resident set size of this process during each stage (see
+:mod:`benchmarks.measure`).
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import sys
@@ -46,10 +48,21 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+def _generator_digest() -> str:
+    """The generator's own code: a catalog made by an older generator (e.g. review items
+    as YAML) is made again, not reused."""
+    here = Path(__file__).resolve().parent
+    digest = hashlib.sha256()
+    for path in sorted([here / "make_catalog.py", *(here / "synthetic").glob("*.py")]):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
+
+
 def _catalog(spec: Spec, folder: Path) -> Path:
-    """Generate ``spec`` into ``folder`` unless the same one is already there."""
+    """Generate ``spec`` into ``folder`` unless the same one, made by the same generator,
+    is already there."""
     stamp = folder / ".spec.json"
-    wanted = json.dumps(asdict(spec), sort_keys=True)
+    wanted = json.dumps({**asdict(spec), "generator": _generator_digest()}, sort_keys=True)
     if not (stamp.is_file() and stamp.read_text() == wanted):
         print(f"generating {folder} ...", flush=True)
         generate(spec, folder)

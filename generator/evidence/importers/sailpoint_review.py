@@ -24,7 +24,6 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
-import json
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -34,13 +33,11 @@ from typing import Any, cast
 
 from ...catalog.loader import load_catalog
 from ...catalog.parsecache import ParseCache
-from ...catalog.yamlsrc import YamlError, parse_yaml
 from ...diagnostics import did_you_mean
 from ...errors import InputError
 from ...model import Catalog, Decision, Review, population_systems
 from ...model.reviews import ITEMS_COLUMNS
 from ..catalogwrite import (
-    block_end,
     commit_files,
     file_of,
     folder_name,
@@ -48,6 +45,7 @@ from ..catalogwrite import (
     same_bytes,
     yaml_scalar,
 )
+from ..reviewtext import ReviewText
 from .core import AccountMapping, mapping_json, read_mapping, utc_text
 from .sailpoint import (
     FORMAT,
@@ -314,91 +312,6 @@ def _sign_off(
     return last, person, []
 
 
-# --- editing the review file -----------------------------------------------------------
-
-
-class _ReviewText:
-    """The review file's lines, edited top-level key by key."""
-
-    def __init__(self, old: bytes, shown: str) -> None:
-        self.shown = shown
-        self.bom = old.startswith(b"\xef\xbb\xbf")
-        try:
-            text = old.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            raise InputError(f"{shown}: not UTF-8 text") from None
-        self.newline = "\r\n" if "\r\n" in text else "\n"
-        self.lines = text.splitlines(keepends=True)
-        if self.lines and not self.lines[-1].endswith(("\n", "\r")):
-            self.lines[-1] += self.newline
-        self.data, self.marks = self._parse()
-        self.expected = _plain(self.data)
-
-    def _parse(self) -> tuple[dict[str, Any], Any]:
-        try:
-            doc = parse_yaml("".join(self.lines))
-        except YamlError as exc:
-            raise InputError(f"{self.shown}:{exc.mark.line}: {exc.message}") from None
-        if not isinstance(doc.data, dict):
-            raise InputError(f"{self.shown}: a review file is a YAML mapping")
-        return doc.data, doc.marks
-
-    def _block(self, lines: list[str]) -> list[str]:
-        return [line + self.newline for line in lines]
-
-    def set(self, key: str, lines: list[str], value: Any) -> None:
-        """Replace the top-level ``key`` (or append it) with ``lines``."""
-        self.data, self.marks = self._parse()
-        if key in self.data:
-            start = self.marks.key((key,)).line - 1
-            end = block_end(self.lines, start, 1)
-            self.lines[start : end + 1] = self._block(lines)
-        else:
-            self.lines.extend(self._block(lines))
-        # what the block reads as (a timestamp as YAML reads it), for the final check
-        self.expected[key] = _plain(parse_yaml("\n".join(lines) + "\n").data[key])
-
-    def append(self, key: str, entries: list[list[str]], values: list[Any]) -> None:
-        """Add list entries to the top-level list ``key`` after its last entry."""
-        self.data, self.marks = self._parse()
-        current = self.data.get(key)
-        if not isinstance(current, list) or not current:
-            block = [f"{key}:"] + [
-                ("  - " if i == 0 else "    ") + line for e in entries for i, line in enumerate(e)
-            ]
-            self.set(key, block, values)
-            return
-        mark = self.marks.value((key, len(current) - 1))
-        before = self.lines[mark.line - 1][: mark.column - 1].rstrip()
-        if not before.endswith("-") or before[:-1].strip():
-            raise InputError(f"{self.shown}: the last entry under {key}: is not '- key: value'")
-        dash, column = len(before) - 1, mark.column - 1
-        after = block_end(self.lines, mark.line - 1, dash + 1)
-        block = [
-            (" " * dash + "-" + " " * (column - dash - 1) if i == 0 else " " * column) + line
-            for e in entries
-            for i, line in enumerate(e)
-        ]
-        self.lines[after + 1 : after + 1] = self._block(block)
-        added = parse_yaml(
-            "".join(f"- {e[0]}\n" + "".join(f"  {x}\n" for x in e[1:]) for e in entries)
-        ).data
-        self.expected[key] = [*self.expected[key], *_plain(added)]
-
-    def result(self) -> bytes:
-        text = "".join(self.lines)
-        try:
-            reread = json.loads(json.dumps(parse_yaml(text).data, default=str))
-        except YamlError:
-            reread = None
-        if reread != self.expected:
-            raise InputError(
-                f"{self.shown}: its layout is unusual and the review could not be edited "
-                "safely; nothing was written"
-            )
-        return ("\ufeff" if self.bom else "").encode() + text.encode()
-
-
 # --- the import --------------------------------------------------------------------------
 
 
@@ -469,7 +382,7 @@ def run_campaign_import(
 
     shown = catalog.display_path(review_rel)
     old = (catalog.root / review_rel).read_bytes()
-    text = _ReviewText(old, shown)
+    text = ReviewText(old, shown)
     entry = {"file": items_rel, "sha256": _sha(items_bytes)}
     if text.data.get("items_file") != entry:
         text.set(
@@ -543,10 +456,6 @@ def run_campaign_import(
         notes=tuple(notes),
         written=tuple(catalog.display_path(rel) for rel, _ in writes),
     )
-
-
-def _plain(value: Any) -> Any:
-    return json.loads(json.dumps(value, default=str))
 
 
 def _moment_text(value: Any) -> str:

@@ -16,13 +16,13 @@ from pathlib import Path
 
 import pytest
 import yaml
-from click.testing import CliRunner, Result
+from click.testing import Result
 
 from generator.catalog.loader import load_catalog
-from generator.cli import main
 from generator.evaluation.evaluate import evaluate
 from generator.evidence import catalogwrite
 from tests.conftest import EXAMPLE, ROOT
+from tests.test_import import run, snapshot
 
 DATA = ROOT / "tests" / "data" / "imports" / "sailpoint"
 STATUS = DATA / "campaign-status.csv"  # Campaign Status Report
@@ -31,18 +31,6 @@ SIGN_OFF = DATA / "certification-sign-off.csv"  # Certification Sign Off Report
 MAPPING = DATA / "mapping.yaml"
 REVIEW = "reviews/2026-Q2/UAR-ERP-2026Q2.yaml"
 ITEMS = "reviews/2026-Q2/UAR-ERP-2026Q2.items.csv"
-
-
-def run(*args: str | Path) -> Result:
-    return CliRunner().invoke(main, [str(a) for a in args])
-
-
-def snapshot(folder: Path) -> dict[str, bytes]:
-    return {
-        p.relative_to(folder).as_posix(): p.read_bytes()
-        for p in sorted(folder.rglob("*"))
-        if p.is_file()
-    }
 
 
 def imported(catalog: Path, *files: Path, mapping: Path | None = MAPPING) -> Result:

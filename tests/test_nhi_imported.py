@@ -19,22 +19,17 @@ import shutil
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
 
 from generator.catalog.loader import load_catalog
-from generator.cli import main
 from generator.evaluation.evaluate import evaluate
 from generator.evaluation.findings import Finding
 from tests.conftest import EXAMPLE, ROOT
+from tests.test_import import run
 
 AWS = ROOT / "tests" / "data" / "imports" / "aws-credential-report"
 REPORT = (AWS / "credential-report.csv").read_text(encoding="utf-8")
 DETAILS = "extracts/aws/2026-09-20-aws-credential-report.details.csv"
 EXTRACT = "extracts/aws/2026-09-20-aws-credential-report.csv"
-
-
-def run(*args: str | Path) -> Result:
-    return CliRunner().invoke(main, [str(a) for a in args])
 
 
 @pytest.fixture

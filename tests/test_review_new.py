@@ -13,20 +13,16 @@ from pathlib import Path
 
 import pytest
 import yaml
-from click.testing import CliRunner, Result
+from click.testing import Result
 
 from generator.catalog.loader import load_catalog
-from generator.cli import main
 from generator.evaluation.evaluate import evaluate
 from tests.conftest import EXAMPLE, ROOT
+from tests.test_import import run, snapshot
 
 AWS = ROOT / "tests" / "data" / "imports" / "aws-credential-report"
 EXTRACT = "extracts/aws/2026-09-20-aws-credential-report.csv"
 STUB = "reviews/2026-H2/ITGC-NHI-01-aws-service-2026H2.yaml"
-
-
-def run(*args: str | Path) -> Result:
-    return CliRunner().invoke(main, [str(a) for a in args])
 
 
 @pytest.fixture
@@ -48,12 +44,6 @@ def new(catalog: Path, *extra: str) -> Result:
         "review", "new", "ITGC-NHI-01", "aws-service", "--extract", EXTRACT,
         "--catalog", catalog, *extra,
     )  # fmt: skip
-
-
-def files(folder: Path) -> dict[str, bytes]:
-    return {
-        p.relative_to(folder).as_posix(): p.read_bytes() for p in folder.rglob("*") if p.is_file()
-    }
 
 
 def test_the_stub_holds_the_extracts_record_and_one_item_per_service_row(catalog: Path) -> None:
@@ -107,11 +97,11 @@ def test_until_decided_evd1_lists_each_item_and_after_deciding_none(catalog: Pat
 
 def test_a_second_stub_for_the_same_review_is_refused_and_writes_nothing(catalog: Path) -> None:
     assert new(catalog).exit_code == 0
-    before = files(catalog)
+    before = snapshot(catalog)
     again = new(catalog)
     assert again.exit_code == 2
     assert "review ITGC-NHI-01-aws-service-2026H2 exists already" in again.output
-    assert files(catalog) == before
+    assert snapshot(catalog) == before
 
 
 @pytest.mark.parametrize(
@@ -132,21 +122,21 @@ def test_a_second_stub_for_the_same_review_is_refused_and_writes_nothing(catalog
 def test_what_the_catalog_would_not_accept_is_refused(
     catalog: Path, args: tuple[str, ...], message: str
 ) -> None:
-    before = files(catalog)
+    before = snapshot(catalog)
     result = run(*args, "--catalog", catalog)
     assert result.exit_code == 2
     assert message in result.output
-    assert files(catalog) == before
+    assert snapshot(catalog) == before
 
 
 def test_an_extract_changed_since_it_was_recorded_is_not_reviewed(catalog: Path) -> None:
     extract = catalog / EXTRACT
     extract.write_text(extract.read_text().replace("svc-terraform-ci", "svc-terraform-cd"))
-    before = files(catalog)
+    before = snapshot(catalog)
     result = new(catalog)
     assert result.exit_code == 2
     assert f"{EXTRACT} no longer has its recorded sha256 (EVD-2)" in result.output
-    assert files(catalog) == before
+    assert snapshot(catalog) == before
 
 
 def test_an_explicit_period_and_id_name_the_file(catalog: Path) -> None:

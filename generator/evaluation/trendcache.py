@@ -33,9 +33,11 @@ from pathlib import Path
 from typing import Any, get_args
 
 from ..catalog.cachedir import cache_root
+from ..catalog.itemscsv import ItemsPositions
 from ..evidence.extracts import ExtractStore
 from ..model import Catalog, Record, Severity
 from ..model.base import RelPath, descriptive_fields
+from ..model.positions import SourceMap
 from .evaluate import evaluate
 from .rules import RULES, Rule
 
@@ -86,17 +88,24 @@ def _names_file(annotation: Any, field_metadata: list[Any]) -> bool:
 
 
 class _Inputs:
-    """Writes what the rules can read of a catalog into a hash, record by record."""
+    """Writes what the rules can read of a catalog into a hash, record by record, and
+    where each record was written into another (with ``positions``)."""
 
-    def __init__(self, extracts: ExtractStore) -> None:
+    def __init__(self, extracts: ExtractStore, *, positions: bool = False) -> None:
         self.extracts = extracts
         self.digest = hashlib.sha256()
+        self.positions = hashlib.sha256() if positions else None
+        self.known = True
+        """False when a record's positions are of a kind :func:`_marks` cannot write."""
+        self._maps: dict[int, SourceMap] = {}
 
     def value(self, value: Any, names_file: bool = False) -> Any:
         """A plain, comparable form of a field value (records as tuples of their kept fields)."""
         if type(value) in _PLAIN and not names_file:
             return value  # most values: checked first, as isinstance of a model is slow
         if isinstance(value, Record):
+            if self.positions is not None:
+                self._where(value)
             return (
                 type(value).__name__,
                 tuple(self.value(getattr(value, n), f) for n, f in _kept_fields(type(value))),
@@ -112,19 +121,89 @@ class _Inputs:
             return (value, found.exists, found.outside, found.sha256)
         return value
 
+    def _where(self, record: Record) -> None:
+        """The record's file and key path, and once per file its positions."""
+        assert self.positions is not None
+        source = record._source  # where the loader says the record was written
+        if source is None:
+            self.positions.update(b"-\n")
+            return
+        where = repr((source.file, source.path)).encode("utf-8", "surrogatepass")
+        self.positions.update(where + b"\n")
+        marks = source.marks
+        if id(marks) not in self._maps:
+            self._maps[id(marks)] = marks  # kept, so that no other map takes its id
+            found = _marks(marks)
+            if found is None:
+                self.known = False
+            else:
+                self.positions.update(len(found).to_bytes(8, "big") + found)
+
     def add(self, part: str, records: Iterable[Record]) -> None:
         self.digest.update(part.encode() + b"\0")
+        if self.positions is not None:
+            self.positions.update(part.encode() + b"\0")
         for record in records:
             self.digest.update(repr(self.value(record)).encode("utf-8", "surrogatepass") + b"\n")
 
 
+def _marks(marks: SourceMap) -> bytes | None:
+    """The positions a map gives, as bytes (None for a kind of map not known here): a
+    YAML document's line, column and span of every value and key, with the document's
+    shape (its keys in order and its list lengths, not its values); an items CSV's line
+    of each row and number of each column."""
+    if type(marks) is SourceMap:
+        data, packed = marks.__getstate__()
+        shape: list[str] = []
+        _shape(data, shape)
+        return (
+            packed.typecode.encode()
+            + packed.tobytes()
+            + "\0".join(shape).encode("utf-8", "surrogatepass")
+        )
+    if type(marks) is ItemsPositions:
+        lines, columns = marks.__getstate__()
+        return lines.typecode.encode() + lines.tobytes() + repr(list(columns.items())).encode()
+    return None
+
+
+def _shape(value: Any, out: list[str]) -> None:
+    if isinstance(value, dict):
+        out.append("{")
+        for key, item in value.items():
+            out.append(repr(key))
+            _shape(item, out)
+        out.append("}")
+    elif isinstance(value, list):
+        out.append("[")
+        for item in value:
+            _shape(item, out)
+        out.append("]")
+    else:
+        out.append(".")
+
+
 def catalog_digest(catalog: Catalog, extracts: ExtractStore) -> str:
     """A hash of everything in ``catalog`` a rule can read, whatever the as-of date."""
-    inputs = _Inputs(extracts)
+    return _digests(catalog, extracts, positions=False)[0]
+
+
+def catalog_digests(catalog: Catalog, extracts: ExtractStore) -> tuple[str, str | None]:
+    """:func:`catalog_digest`, and a hash of where every record was written (the file,
+    the key path, the positions of the file), or None when some record's positions are
+    of a kind this module cannot hash."""
+    return _digests(catalog, extracts, positions=True)
+
+
+def _digests(
+    catalog: Catalog, extracts: ExtractStore, *, positions: bool
+) -> tuple[str, str | None]:
+    inputs = _Inputs(extracts, positions=positions)
     inputs.add("settings", [catalog.settings])
     for part in _COLLECTIONS:
         inputs.add(part, getattr(catalog, part).values())
-    return inputs.digest.hexdigest()
+    where = inputs.positions.hexdigest() if inputs.positions is not None and inputs.known else None
+    return inputs.digest.hexdigest(), where
 
 
 class TrendCache:
@@ -134,6 +213,13 @@ class TrendCache:
         self.folder = folder if folder is not None else cache_root() / "trend"
         self.hits = 0
         self.misses = 0
+        self._known: tuple[Catalog, ExtractStore, str] | None = None
+
+    def know(self, catalog: Catalog, extracts: ExtractStore, catalog_hash: str) -> None:
+        """Take ``catalog_hash`` as the :func:`catalog_digest` of ``catalog`` with
+        ``extracts`` (computed already, by :class:`~.evalcache.EvaluationCache`), as long as
+        neither changes."""
+        self._known = (catalog, extracts, catalog_hash)
 
     def key(self, catalog_hash: str, day: date, rules: tuple[Rule, ...]) -> str:
         parts = [code_digest(), catalog_hash, day.isoformat(), ",".join(r.id for r in rules)]
@@ -149,7 +235,11 @@ class TrendCache:
         """Open findings per severity of ``catalog`` evaluated at each of ``days``."""
         if not days:
             return []
-        catalog_hash = catalog_digest(catalog, extracts)
+        known = self._known
+        if known is not None and known[0] is catalog and known[1] is extracts:
+            catalog_hash = known[2]
+        else:
+            catalog_hash = catalog_digest(catalog, extracts)
         out = []
         for day in days:
             entry = self.folder / f"{self.key(catalog_hash, day, rules)}.json"

@@ -16,7 +16,9 @@ from pathlib import Path
 from ..catalog.cachedir import cache_root
 from ..catalog.loader import load_catalog
 from ..catalog.parsecache import parse_cache
-from ..evaluation.evaluate import Evaluation, evaluate
+from ..evaluation.evalcache import EvaluationCache
+from ..evaluation.evaluate import Evaluation
+from ..evaluation.trendcache import TrendCache
 from ..render.outdir import output_lock, scratch_dir, staging_dir, swap_in
 from ..render.site import Progress, build_site_into
 from ..resources import DEFAULT_MKDOCS_CONFIG, SOURCE_TREE
@@ -71,8 +73,12 @@ def build(
     progress("loading and validating the catalog")
     catalog = load_catalog(catalog_path, strict=strict, cache=parse_cache())
     progress("evaluating rules")
-    evaluation = evaluate(catalog, as_of)
-    views = CatalogViews(catalog, evaluation)
+    evaluations = EvaluationCache()
+    evaluation = evaluations.evaluate(catalog, as_of)
+    trend = TrendCache()
+    if evaluations.catalog_hash is not None and evaluation.context is not None:
+        trend.know(catalog, evaluation.context.extracts, evaluations.catalog_hash)
+    views = CatalogViews(catalog, evaluation, trend_cache=trend)
     with output_lock(out):
         scratch = scratch_dir(out, "pdf")  # .<out>.pdf-PID: the next build removes it if killed
         try:

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment
+from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import escape
 
 from ..errors import ControlbookError
@@ -34,6 +35,7 @@ from .env import make_environment, visible
 from .outdir import output_lock as output_lock
 from .outdir import staging_dir as staging_dir
 from .outdir import swap_in as swap_in
+from .pagekey import Fingerprints, environment_digest, page_key
 from .sitecache import PLUGIN_NAME, PageCache, build_inputs, incremental_pages_plugin
 from .svg import bar_chart, heat_cell, heat_map, sod_matrix, stacked_bars
 
@@ -62,10 +64,21 @@ def site_environment(overrides: Path | None = None) -> Environment:
     return env
 
 
+PAGE_GLOBALS = ("rule_ids", "person_pages", "listed_max")
+"""The environment globals :func:`render_pages` sets, which templates read."""
+
+
 def render_pages(
-    views: CatalogViews, env: Environment, *, pdfs: dict[str, str] | None = None
+    views: CatalogViews,
+    env: Environment,
+    *,
+    pdfs: dict[str, str] | None = None,
+    cache: PageCache | None = None,
 ) -> list[Page]:
-    """Every page of the site, rendered from the view models (deterministic order)."""
+    """Every page of the site, rendered from the view models (deterministic order).
+
+    With a ``cache``, a page whose template, environment and values are those of a page
+    kept in it is not rendered: its Markdown is taken from the cache (see :mod:`.pagekey`)."""
     pdfs = pdfs or {}
     evaluation = views.evaluation
     settings = views.catalog.settings
@@ -78,6 +91,19 @@ def render_pages(
         "open_count": len(evaluation.open),
         "waived_count": len(evaluation.waived),
     }
+    fingerprints = Fingerprints()
+    # The template folders, in search order, as make_environment's loader holds them; an
+    # environment with another loader renders every page.
+    folders = getattr(env.loader, "folders", None)
+    if not isinstance(folders, list):
+        cache = None
+    environment = ""
+    if cache is not None:
+        environment = environment_digest(
+            folders,  # type: ignore[arg-type]
+            isinstance(env, SandboxedEnvironment),
+            {name: env.globals[name] for name in PAGE_GLOBALS},
+        )
 
     def page(path: str, title: str, template: str, *, wide: bool = False, **context: Any) -> Page:
         # An explicit, escaped title: the theme prints page titles into <title> unescaped,
@@ -86,9 +112,19 @@ def render_pages(
         # A wide page (a register) hides both sidebars; the stylesheet then lets its
         # content use the whole window (see controlbook.css, "Register pages").
         title = visible(title)
+        key = None
+        if cache is not None:
+            head = (path, title, template, wide)
+            key = page_key(fingerprints, environment, head, {**common, **context})
+            kept = cache.get_text(key) if key else None
+            if kept is not None:
+                return Page(path, title, kept)
         hide = "hide:\n  - navigation\n  - toc\n" if wide else ""
         front = f"---\ntitle: {json.dumps(str(escape(title)))}\n{hide}---\n\n"
-        return Page(path, title, front + env.get_template(template).render(**common, **context))
+        text = front + env.get_template(template).render(**common, **context)
+        if cache is not None and key:
+            cache.put_text(key, text)
+        return Page(path, title, text)
 
     owned, _unowned_count, flagged = views.ownership_health
     pages = [
@@ -463,16 +499,17 @@ def build_site_into(
     env = site_environment(overrides)
     progress("rendering pages")
     links = {cid: f"../narratives/{slug(cid)}.pdf" for cid in (pdfs or {})}
-    pages = render_pages(views, env, pdfs=links)
+    cache = PageCache(cache_dir) if cache_dir else None
     # Beside the target, named after it: for a staging folder ``.site.staging-PID`` that is
     # ``.site.staging-PID.docs``, which the next build cleans up if this process is killed.
     docs = target.parent / f"{target.name}.docs"
-    if docs.exists():
-        shutil.rmtree(docs)
-    extra = {f"narratives/{slug(cid)}.pdf": path for cid, path in (pdfs or {}).items()}
-    write_docs(pages, docs, extra)
-    progress(f"running MkDocs on {len(pages)} pages")
     try:
+        pages = render_pages(views, env, pdfs=links, cache=cache)
+        if docs.exists():
+            shutil.rmtree(docs)
+        extra = {f"narratives/{slug(cid)}.pdf": path for cid, path in (pdfs or {}).items()}
+        write_docs(pages, docs, extra)
+        progress(f"running MkDocs on {len(pages)} pages")
         run_mkdocs(
             config_file,
             docs,
@@ -482,9 +519,11 @@ def build_site_into(
             ),
             nav=navigation(pages),
             epoch=epoch_of(views.evaluation.as_of),
-            cache=PageCache(cache_dir) if cache_dir else None,
+            cache=cache,
             front_matter=[(p.path, _front_matter(p.text)) for p in pages],
         )
     finally:
+        if cache is not None:
+            cache.discard()  # entries of a build that failed are never kept
         shutil.rmtree(docs, ignore_errors=True)
     return len(pages)

@@ -52,6 +52,7 @@ any other plugin (or a hook) configured, nothing is cached."""
 
 _LIBRARIES = ("mkdocs", "mkdocs-material", "markdown", "pymdown-extensions", "jinja2")
 _SUFFIX = ".page"
+_TEXT_SUFFIX = ".md"
 
 
 def _version(package: str) -> str:
@@ -112,60 +113,88 @@ class CachedPage:
     links: dict[str, dict[str, str]]
 
     def to_bytes(self, key: str) -> bytes:
-        body = json.dumps(
+        return _pack(
             {
                 "key": key,
                 "html": self.html,
                 "search": self.search,
                 "anchors": self.anchors,
                 "links": self.links,
-            },
-            ensure_ascii=True,
-        ).encode("ascii")
-        return hashlib.sha256(body).hexdigest().encode("ascii") + b"\n" + zlib.compress(body, 1)
+            }
+        )
 
     @classmethod
     def from_bytes(cls, data: bytes, key: str) -> CachedPage | None:
         """The entry, or None when it is damaged, altered or not the one for ``key``."""
-        digest, _, packed = data.partition(b"\n")
+        item = _unpack(data, key)
         try:
-            body = zlib.decompress(packed)
-        except zlib.error:
+            return (
+                None
+                if item is None
+                else cls(item["html"], item["search"], item["anchors"], item["links"])
+            )
+        except (KeyError, TypeError):
             return None
-        if hashlib.sha256(body).hexdigest().encode("ascii") != digest:
-            return None
-        try:
-            item = json.loads(body)
-            if item["key"] != key:
-                return None
-            return cls(item["html"], item["search"], item["anchors"], item["links"])
-        except (ValueError, KeyError, TypeError):
-            return None
+
+
+def _pack(item: dict[str, Any]) -> bytes:
+    """An entry: the SHA-256 of its JSON, a line break, the JSON compressed."""
+    body = json.dumps(item, ensure_ascii=True).encode("ascii")
+    return hashlib.sha256(body).hexdigest().encode("ascii") + b"\n" + zlib.compress(body, 1)
+
+
+def _unpack(data: bytes, key: str) -> dict[str, Any] | None:
+    """The entry's JSON object, or None when it is damaged, altered or not the one for
+    ``key``."""
+    digest, _, packed = data.partition(b"\n")
+    try:
+        body = zlib.decompress(packed)
+    except zlib.error:
+        return None
+    if hashlib.sha256(body).hexdigest().encode("ascii") != digest:
+        return None
+    try:
+        item = json.loads(body)
+    except ValueError:
+        return None
+    return item if isinstance(item, dict) and item.get("key") == key else None
 
 
 @dataclass
 class PageCache:
     """The cached pages of one output folder: read during a build, new entries staged
-    beside them and moved in by :meth:`commit` once the build has succeeded."""
+    beside them and moved in by :meth:`commit` once the build has succeeded.
+
+    It holds two kinds of entries: a page's HTML and search entries (``.page``, served
+    to MkDocs by :func:`incremental_pages_plugin`) and a page's Markdown (``.md``, served
+    to :func:`~.site.render_pages` instead of rendering its template, keyed by
+    :func:`~.pagekey.page_key`)."""
 
     folder: Path
     used: set[str] = field(default_factory=set)
+    """File names of the entries this build asked for."""
     hits: int = 0
     misses: int = 0
+    text_hits: int = 0
+    text_misses: int = 0
 
     @property
     def staging(self) -> Path:
         return self.folder / f".staging-{os.getpid()}"
 
-    def _path(self, key: str) -> Path:
-        return self.folder / f"{key}{_SUFFIX}"
+    def _read(self, name: str) -> bytes:
+        self.used.add(name)
+        try:
+            return (self.folder / name).read_bytes()
+        except OSError:
+            return b""
+
+    def _stage(self, name: str, data: bytes) -> None:
+        self.staging.mkdir(parents=True, exist_ok=True)
+        (self.staging / name).write_bytes(data)
 
     def get(self, key: str) -> CachedPage | None:
-        self.used.add(key)
-        try:
-            data = self._path(key).read_bytes()
-        except OSError:
-            data = b""
+        data = self._read(f"{key}{_SUFFIX}")
         page = CachedPage.from_bytes(data, key) if data else None
         if page is None:
             self.misses += 1
@@ -174,8 +203,21 @@ class PageCache:
         return page
 
     def put(self, key: str, page: CachedPage) -> None:
-        self.staging.mkdir(parents=True, exist_ok=True)
-        (self.staging / f"{key}{_SUFFIX}").write_bytes(page.to_bytes(key))
+        self._stage(f"{key}{_SUFFIX}", page.to_bytes(key))
+
+    def get_text(self, key: str) -> str | None:
+        """A page's Markdown kept under ``key``, or None."""
+        data = self._read(f"{key}{_TEXT_SUFFIX}")
+        item = _unpack(data, key) if data else None
+        text = item.get("text") if item is not None else None
+        if isinstance(text, str):
+            self.text_hits += 1
+            return text
+        self.text_misses += 1
+        return None
+
+    def put_text(self, key: str, text: str) -> None:
+        self._stage(f"{key}{_TEXT_SUFFIX}", _pack({"key": key, "text": text}))
 
     def commit(self) -> None:
         """Move this build's new entries in and drop every entry it did not use."""
@@ -186,7 +228,7 @@ class PageCache:
         for item in self.folder.iterdir():
             if item.name.startswith(".staging-"):
                 shutil.rmtree(item, ignore_errors=True)  # ours, or a killed build's
-            elif item.name.removesuffix(_SUFFIX) not in self.used:
+            elif item.name not in self.used:
                 item.unlink(missing_ok=True)
 
     def discard(self) -> None:

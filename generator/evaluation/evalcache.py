@@ -1,0 +1,153 @@
+"""The as-of evaluation, kept across builds while nothing it reads changes.
+
+``controlbook build`` evaluates the catalog at its as-of date. The findings and the
+not-assessed notes only change when something a rule reads changes, so they are kept
+under ``<cache>/evaluation``, keyed by a SHA-256 of what the quarter-end trend is keyed
+by (see :mod:`.trendcache`: the evaluation code, every record without its descriptive
+fields, the sha256 of every file a record names), and also of:
+
+- the as-of date and the rules run;
+- where every finding may point: the catalog's root and how it is displayed, the YAML
+  files read, and for every record its file and key path, and the positions of every
+  file records come from (each value's line and column, and the document's keys and
+  list lengths; an items CSV's row lines and column numbers). A title edit that adds a
+  line moves everything below it, so it evaluates again: the cached findings never
+  carry a stale line.
+
+An evaluation with an internal error (``ERR-1``: a rule crashed) is not kept. An entry
+that cannot be read, is damaged (each carries the SHA-256 of its contents) or is not
+the one for its key is ignored and written again. Deleting the folder only costs time.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import tempfile
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from pydantic import TypeAdapter, ValidationError
+
+from ..catalog.cachedir import cache_root
+from ..evidence.extracts import ExtractStore
+from ..model import Catalog
+from .evaluate import INTERNAL_ERROR, Evaluation, evaluate
+from .findings import Finding, NotAssessed
+from .rules import RULES, Context
+from .trendcache import catalog_digests, code_digest
+
+KEPT = 16
+"""Entries kept: the newest by use (one per catalog state and as-of date built lately)."""
+
+
+@dataclass(frozen=True)
+class _Entry:
+    key: str
+    findings: tuple[Finding, ...]
+    not_assessed: tuple[NotAssessed, ...]
+
+
+_ENTRY = TypeAdapter(_Entry)
+
+
+class EvaluationCache:
+    """Findings and not-assessed notes of catalogs at their as-of date, kept in ``folder``."""
+
+    def __init__(self, folder: Path | None = None) -> None:
+        self.folder = folder if folder is not None else cache_root() / "evaluation"
+        self.hits = 0
+        self.misses = 0
+        self.catalog_hash: str | None = None
+        """The :func:`~.trendcache.catalog_digest` of the last catalog evaluated, which the
+        quarter-end trend is keyed by too."""
+
+    def evaluate(self, catalog: Catalog, as_of: date | None = None) -> Evaluation:
+        """What :func:`~.evaluate.evaluate` returns for ``catalog`` at ``as_of`` (default:
+        the catalog's setting, else today), from the cache when nothing it reads changed.
+        The result's context is fresh: the views derive from it what they show."""
+        day = as_of or catalog.settings.as_of or date.today()
+        extracts = ExtractStore(catalog)
+        records, positions = catalog_digests(catalog, extracts)
+        self.catalog_hash = records
+        key = self._key(catalog, day, records, positions) if positions else None
+        entry = self._read(key) if key else None
+        if entry is None:
+            self.misses += 1
+            result = evaluate(catalog, day, extracts=extracts)
+            if key and not any(f.rule == INTERNAL_ERROR for f in result.findings):
+                self._write(key, _Entry(key, result.findings, result.not_assessed))
+            return result
+        self.hits += 1
+        return Evaluation(
+            organisation=catalog.settings.organisation,
+            as_of=day,
+            period=catalog.settings.period,
+            findings=entry.findings,
+            not_assessed=entry.not_assessed,
+            rules=RULES,
+            controls=tuple(catalog.controls),
+            context=Context(catalog, day, extracts),
+        )
+
+    def _key(self, catalog: Catalog, day: date, records: str, positions: str) -> str:
+        parts = [
+            code_digest(),
+            records,
+            positions,
+            day.isoformat(),
+            ",".join(r.id for r in RULES),
+            str(catalog.root),
+            catalog.display_root,
+            "\n".join(catalog.files),
+        ]
+        digest = hashlib.sha256()
+        for part in parts:
+            data = part.encode("utf-8", "surrogatepass")
+            digest.update(len(data).to_bytes(8, "big") + data)
+        return digest.hexdigest()
+
+    def _path(self, key: str) -> Path:
+        return self.folder / f"{key}.json"
+
+    def _read(self, key: str) -> _Entry | None:
+        path = self._path(key)
+        try:
+            data = path.read_bytes()
+        except OSError:
+            return None
+        digest, _, body = data.partition(b"\n")
+        if hashlib.sha256(body).hexdigest().encode("ascii") != digest:
+            return None
+        try:
+            entry = _ENTRY.validate_json(body, strict=True)
+        except ValidationError:
+            return None
+        if entry.key != key:
+            return None
+        with contextlib.suppress(OSError):
+            os.utime(path)  # the newest by use are the ones kept
+        return entry
+
+    def _write(self, key: str, entry: _Entry) -> None:
+        """Write the entry under a temporary name, then rename it, and keep the
+        :data:`KEPT` newest; a cache that cannot be written only costs the next build
+        the evaluation."""
+        temp = None
+        body = _ENTRY.dump_json(entry)
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            handle, temp = tempfile.mkstemp(dir=self.folder, prefix=".", suffix=".tmp")
+            with os.fdopen(handle, "wb") as out:
+                out.write(hashlib.sha256(body).hexdigest().encode("ascii") + b"\n" + body)
+            os.replace(temp, self._path(key))
+            entries = sorted(
+                self.folder.glob("*.json"), key=lambda p: p.stat().st_mtime, reverse=True
+            )
+            for old in entries[KEPT:]:
+                old.unlink(missing_ok=True)
+        except OSError:
+            if temp is not None:
+                Path(temp).unlink(missing_ok=True)

@@ -1,0 +1,119 @@
+"""What a site page's Markdown depends on, as a digest: the key of its cached Markdown.
+
+A page is rendered from one template with the values :func:`~.site.render_pages` gives
+it (view models: frozen dataclasses of strings, numbers, dates and tuples). Its key is a
+SHA-256 of:
+
+- the environment: the source of every ``generator`` module (filters, view model
+  properties, the page function), the Jinja and MarkupSafe versions, Python's, every
+  file of the template folders (the override folder first), whether templates run in
+  the sandbox, and the globals the pages read (sets sorted);
+- the page: its path, title, template name and layout, and every value it receives,
+  by name, in order.
+
+A value is written as :mod:`pickle` writes it, without its memo (``Pickler.fast``): the
+bytes say every object's class (``Markup`` is not ``str``: it is not escaped) and
+contents, dicts in their order (a template shows them in that order), and do not depend
+on which equal objects happen to be one object. Two values with the same bytes unpickle
+to equal values, so they render alike. A value pickle cannot write makes the page
+uncacheable (rendered every time). A set would be written in an order that differs from
+one process to the next, which only costs cache misses; the view models hold none. A
+value given to several pages (the controls on the dashboard and the controls list) is
+written once per build: its digest is kept by identity, with a reference to the value
+so that no other object can take its ``id``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import pickle
+import sys
+from functools import cache
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Any
+
+from ..resources import PACKAGE
+
+_LIBRARIES = ("jinja2", "markupsafe")
+
+
+def pickled(value: Any) -> bytes:
+    """The value as pickle writes it without a memo (raises what pickle raises)."""
+    buffer = io.BytesIO()
+    pickler = pickle.Pickler(buffer, protocol=5)
+    pickler.fast = True  # no memo: equal values give equal bytes, shared or not
+    pickler.dump(value)
+    return buffer.getvalue()
+
+
+class Fingerprints:
+    """Digests of values as templates receive them (see the module docstring)."""
+
+    def __init__(self) -> None:
+        self._memo: dict[int, tuple[Any, bytes | None]] = {}
+
+    def of(self, value: Any) -> bytes | None:
+        """The SHA-256 of the value's pickle, or None when pickle cannot write it."""
+        kept = self._memo.get(id(value))
+        if kept is not None and kept[0] is value:
+            return kept[1]
+        try:
+            digest: bytes | None = hashlib.sha256(pickled(value)).digest()
+        except (pickle.PicklingError, TypeError, ValueError, AttributeError, RecursionError):
+            digest = None
+        self._memo[id(value)] = (value, digest)
+        return digest
+
+
+@cache
+def _code() -> str:
+    """Every module of the package, the template libraries' versions and Python's."""
+    digest = hashlib.sha256()
+    for path in sorted(PACKAGE.rglob("*.py")):
+        if "__pycache__" not in path.parts:
+            digest.update(path.relative_to(PACKAGE).as_posix().encode() + b"\0")
+            digest.update(hashlib.sha256(path.read_bytes()).digest())
+    for name in _LIBRARIES:
+        try:
+            found = version(name)
+        except PackageNotFoundError:
+            found = "-"
+        digest.update(f"{name}={found}\0".encode())
+    digest.update(sys.version.encode())
+    return digest.hexdigest()
+
+
+def environment_digest(folders: list[Path], sandboxed: bool, globals_: dict[str, Any]) -> str:
+    """The digest of what every page of one build depends on besides its own values:
+    the code, the template folders (in search order) and the ``globals_`` pages read."""
+    digest = hashlib.sha256(_code().encode())
+    digest.update(b"sandbox" if sandboxed else b"trusted")
+    for folder in folders:
+        files = sorted(p for p in folder.rglob("*") if p.is_file()) if folder.is_dir() else []
+        listing = [(p.relative_to(folder).as_posix(), p.read_bytes()) for p in files]
+        digest.update(pickled((str(folder), listing)))
+    plain = [
+        (name, sorted(v) if isinstance(v, set | frozenset) else v) for name, v in globals_.items()
+    ]
+    digest.update(pickled(plain))
+    return digest.hexdigest()
+
+
+def page_key(
+    fingerprints: Fingerprints,
+    environment: str,
+    head: tuple[str, str, str, bool],
+    values: dict[str, Any],
+) -> str | None:
+    """The key of one page: ``head`` is its path, title, template and layout, ``values``
+    what the template receives. None when a value is one pickle cannot write."""
+    digest = hashlib.sha256(environment.encode())
+    digest.update(pickled(head))
+    for name, value in values.items():
+        written = fingerprints.of(value)
+        if written is None:
+            return None
+        digest.update(pickled(name) + written)
+    return digest.hexdigest()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import pickle
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -143,3 +144,27 @@ def test_the_store_uses_the_cache_folder_of_the_environment(
     assert store.summaries.folder == tmp_path / "env-cache" / "summaries"
     assert _entries(tmp_path / "env-cache" / "summaries")
     assert ExtractStore(catalog, cache=False).summaries is None
+
+
+def test_summarising_the_current_state_scans_only_its_files_and_the_rest_once_later(
+    tmp_path: Path,
+) -> None:
+    """A question about the current state (SoD, leavers, orphans) needs the newest
+    extract of each system, not every past snapshot: those are scanned when first asked
+    for, once, and never a file twice."""
+    generate(SMALL, tmp_path / "catalog")
+    catalog = load_catalog(tmp_path / "catalog")
+    cache = SummaryCache(tmp_path / "cache")
+    store = ExtractStore(catalog, cache)
+    files = sorted({e.file for extracts in store.by_system.values() for e in extracts})
+    now = datetime(2100, 1, 1, tzinfo=UTC)
+    state = sorted({p.extract.file for s in store.by_system for p in store.state(s, now)})
+    assert 0 < len(state) < len(files)
+    store.summarise(state)
+    assert (cache.hits, cache.misses) == (0, len(state))
+    past = next(rel for rel in files if rel not in state)
+    assert store.summary(past).rows > 0  # the others, in one scan
+    assert (cache.hits, cache.misses) == (0, len(files))
+    fresh = _summaries(catalog, None)
+    assert {rel: store.summary(rel) for rel in files} == fresh
+    assert (cache.hits, cache.misses) == (0, len(files))

@@ -74,23 +74,15 @@ def _sql_str(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
-def _literal(value: object) -> str:
-    if value is None:
-        return "NULL"
-    if isinstance(value, date):
-        return f"DATE '{value.isoformat()}'"
-    if isinstance(value, list | tuple):
-        return _sql_list(str(v) for v in value)
-    return _sql_str(str(value))
-
-
 def _insert(db: duckdb.DuckDBPyConnection, table: str, rows: list[tuple[object, ...]]) -> None:
-    """Insert many rows in a few statements (``executemany`` runs one per row)."""
-    for start in range(0, len(rows), 2000):
-        values = ", ".join(
-            "(" + ", ".join(_literal(v) for v in row) + ")" for row in rows[start : start + 2000]
-        )
-        db.execute(f"INSERT INTO {table} VALUES {values}")
+    """Insert many rows in one statement: each column is passed as one list parameter
+    and unnested (``executemany`` runs one statement per row, and SQL literals must be
+    formatted and parsed again)."""
+    if not rows:
+        return
+    columns = list(zip(*rows, strict=True))
+    unnested = ", ".join("unnest(?)" for _ in columns)
+    db.execute(f"INSERT INTO {table} SELECT {unnested}", [list(c) for c in columns])
 
 
 def _sql_list(values: Iterable[str]) -> str:
@@ -146,6 +138,7 @@ class AccessIndex:
             "person VARCHAR, account_type VARCHAR, entitlement VARCHAR)"
         )
         loaded: set[str] = set()
+        self.extracts.summarise(part.extract.file for _, part in self.parts)
         for _, part in self.parts:
             rel = part.extract.file
             self.extracts.summary(rel)  # a malformed extract is an error, never empty

@@ -15,6 +15,7 @@ import csv
 import hashlib
 import re
 from collections import OrderedDict
+from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
@@ -258,16 +259,23 @@ class ExtractStore:
         """Row count, holders and accounts per type of an extract CSV; raises
         :class:`ExtractError` (with file and line) for a malformed one.
 
-        The first call summarises every extract the catalog names, in one scan."""
+        The first call summarises every extract the catalog names that is not summarised
+        yet, in one scan."""
         if rel not in self._summaries:
-            known = {e.file for extracts in self.by_system.values() for e in extracts}
-            self._summarise(sorted(known) if rel in known else [rel])
+            known = self._extract_files
+            self._summarise(sorted(known - self._summaries.keys()) if rel in known else [rel])
         return self._summaries[rel]
+
+    def summarise(self, rels: Iterable[str]) -> None:
+        """Summarise these extracts (those not summarised yet) in one scan, and no others:
+        a question about the current state need not hash and scan every past snapshot."""
+        self._summarise(sorted(set(rels) - self._summaries.keys()))
 
     def _summarise(self, rels: list[str]) -> None:
         paths = {rel: path for rel in rels if (path := self.path(rel)) is not None}
+        unhashed = {rel: path for rel, path in paths.items() if rel not in self._hashes}
         with ThreadPoolExecutor() as pool:  # hashlib releases the GIL
-            hashed = dict(zip(paths, pool.map(_hash_file, paths.values()), strict=True))
+            hashed = dict(zip(unhashed, pool.map(_hash_file, unhashed.values()), strict=True))
         for rel, result in hashed.items():
             self._hashes.setdefault(rel, result)
         if self.summaries is not None:  # a file that read before, unchanged

@@ -10,14 +10,19 @@ pages it rendered again.
 from __future__ import annotations
 
 import hashlib
+import json
+import os
 import shutil
+import subprocess
+import sys
 import zlib
 from pathlib import Path
 
 import pytest
 
 from generator.publish.build import build, site_cache
-from generator.render.sitecache import CachedPage
+from generator.render.sitecache import CachedPage, PageCache
+from generator.resources import TEMPLATES
 from tests.conftest import EXAMPLE, CatalogDir
 
 pytestmark = pytest.mark.slow
@@ -62,20 +67,40 @@ def assert_same_site(rebuilt: Path, clean: Path) -> None:
     assert sorted(k for k in ours.keys() | theirs.keys() if ours.get(k) != theirs.get(k)) == []
 
 
+@pytest.fixture
+def rendered(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The titles of the pages whose Markdown a build renders from their template (the
+    others are taken from the cache), in the order they are rendered."""
+    titles: list[str] = []
+    put = PageCache.put_text
+
+    def spy(self: PageCache, key: str, text: str) -> None:
+        titles.append(json.loads(text.split("\n", 2)[1].removeprefix("title: ")))
+        put(self, key, text)
+
+    monkeypatch.setattr(PageCache, "put_text", spy)
+    return titles
+
+
 def test_a_changed_control_description_renders_a_few_pages_and_equals_a_clean_build(
-    catalog: CatalogDir, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    catalog: CatalogDir, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, rendered: list[str]
 ) -> None:
     site = tmp_path / "site"
     first = build(catalog.path, site, pdfs=False)
     before = entries(site)
-    assert len(before) == first.pages  # one entry per page
+    assert len(before) == len(entries(site, ".md")) == first.pages  # one entry per page
+    assert len(rendered) == first.pages
+    rendered.clear()
 
     catalog.replace(CONTROL, OBJECTIVE, "The revised Access Management Standard (cadence,")
     build(catalog.path, site, pdfs=False)
 
-    rendered = entries(site) - before
-    assert 1 <= len(rendered) <= 8, "only the pages showing the control are rendered again"
-    assert len(entries(site)) == first.pages  # entries of the previous pages are dropped
+    assert "ITGC-ACC-01" in rendered
+    assert not {"ITGC-ACC-02", "Farah Haddad", "Rules"} & set(rendered)
+    assert len(rendered) <= 4, "only the pages showing the objective are rendered again"
+    converted = entries(site) - before
+    assert 1 <= len(converted) <= 8, "only the pages showing the control are converted again"
+    assert len(entries(site)) == len(entries(site, ".md")) == first.pages  # old ones dropped
     page = (site / "controls" / "ITGC-ACC-01.html").read_text(encoding="utf-8")
     assert "The revised Access Management Standard" in page
     index = (site / "search" / "search_index.json").read_text(encoding="utf-8")
@@ -112,17 +137,115 @@ def test_a_new_control_changes_the_navigation_and_every_page_is_rendered_again(
 
 
 def test_a_renamed_person_shown_on_many_pages_equals_a_clean_build(
-    catalog: CatalogDir, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    catalog: CatalogDir, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, rendered: list[str]
 ) -> None:
+    """The shared navigation changes: every page is converted again by MkDocs, but only
+    the pages whose own Markdown names her are rendered again from their templates."""
     site = tmp_path / "site"
-    build(catalog.path, site, pdfs=False)
+    first = build(catalog.path, site, pdfs=False)
+    before = entries(site)
+    rendered.clear()
     catalog.replace("people.yaml", "name: Farah Haddad", "name: Farah Haddad-Lind")
 
     build(catalog.path, site, pdfs=False)
 
     pages = [p for p in site.rglob("*.html") if "Haddad-Lind" in p.read_text(encoding="utf-8")]
     assert len(pages) > 20  # the navigation names her on every page
+    assert entries(site).isdisjoint(before)
+    assert {"Farah Haddad-Lind", "ITGC-ACC-01", "Accountability"} <= set(rendered)
+    assert len(rendered) < first.pages // 2
     assert_same_site(site, clean_build(catalog, tmp_path / "clean", monkeypatch))
+
+
+def test_a_changed_owner_renders_every_page_showing_the_control_and_equals_a_clean_build(
+    catalog: CatalogDir, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, rendered: list[str]
+) -> None:
+    site = tmp_path / "site"
+    build(catalog.path, site, pdfs=False)
+    rendered.clear()
+    catalog.replace(CONTROL, "- person: f.haddad", "- person: n.adeyemi")
+
+    build(catalog.path, site, pdfs=False)
+
+    shows_it = {"ITGC-ACC-01", "Controls", "Dashboard", "Accountability"}
+    assert shows_it | {"Farah Haddad", "Nadia Adeyemi"} <= set(rendered)
+    assert "ITGC-ACC-02" not in rendered
+    assert_same_site(site, clean_build(catalog, tmp_path / "clean", monkeypatch))
+
+
+def test_a_system_description_renders_that_system_s_pages_and_no_control_page(
+    catalog: CatalogDir, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, rendered: list[str]
+) -> None:
+    site = tmp_path / "site"
+    build(catalog.path, site, pdfs=False)
+    rendered.clear()
+    catalog.replace("systems.yaml", "Company ERP: procure-to-pay", "Group ERP: procure-to-pay")
+
+    build(catalog.path, site, pdfs=False)
+
+    assert "SAP S/4HANA (production, client 100)" in rendered
+    assert not [t for t in rendered if t.startswith("ITGC-")]
+    page = (site / "systems" / "erp.html").read_text(encoding="utf-8")
+    assert "Group ERP: procure-to-pay" in page
+    assert_same_site(site, clean_build(catalog, tmp_path / "clean", monkeypatch))
+
+
+def test_a_changed_template_renders_every_page_again(
+    catalog: CatalogDir, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, rendered: list[str]
+) -> None:
+    """A template another one includes (the macros) is part of every page's key."""
+    overrides = tmp_path / "templates"
+    (overrides / "site").mkdir(parents=True)
+    macros = (TEMPLATES / "site" / "_macros.md.j2").read_text(encoding="utf-8")
+    (overrides / "site" / "_macros.md.j2").write_text(macros, encoding="utf-8")
+    site = tmp_path / "site"
+    first = build(catalog.path, site, pdfs=False, templates=overrides)
+    rendered.clear()
+    build(catalog.path, site, pdfs=False, templates=overrides)
+    assert rendered == []
+    (overrides / "site" / "_macros.md.j2").write_text(macros + "\n", encoding="utf-8")
+
+    build(catalog.path, site, pdfs=False, templates=overrides)
+
+    assert len(rendered) == first.pages
+    with monkeypatch.context() as m:
+        m.setenv("CONTROLBOOK_CACHE_DIR", str(tmp_path / "empty-cache"))
+        build(catalog.path, tmp_path / "clean", pdfs=False, templates=overrides)
+    assert_same_site(site, tmp_path / "clean")
+
+
+_KEYS = """
+import json, sys
+from pathlib import Path
+from generator.catalog.loader import load_catalog
+from generator.evaluation.evaluate import evaluate
+from generator.render.site import render_pages, site_environment
+from generator.render.sitecache import PageCache
+from generator.views import CatalogViews
+
+catalog = load_catalog(Path(sys.argv[1]))
+cache = PageCache(Path(sys.argv[2]))
+render_pages(CatalogViews(catalog, evaluate(catalog)), site_environment(), cache=cache)
+cache.commit()
+print(json.dumps([cache.text_hits, cache.text_misses]))
+"""
+
+
+def test_page_keys_are_the_same_in_another_process_with_another_string_hash_seed(
+    tmp_path: Path,
+) -> None:
+    """A set in a page's values would be written in another order by another process."""
+    counts = []
+    for seed in ("1", "2"):
+        env = {**os.environ, "PYTHONHASHSEED": seed}
+        done = subprocess.run(
+            [sys.executable, "-c", _KEYS, str(EXAMPLE), str(tmp_path / "cache")],
+            env=env, capture_output=True, text=True, check=True, timeout=600,
+        )  # fmt: skip
+        counts.append(json.loads(done.stdout))
+    pages = counts[0][1]
+    assert pages > 50
+    assert counts == [[0, pages], [pages, 0]]
 
 
 def _rewrite(entry: Path, change: bytes) -> None:

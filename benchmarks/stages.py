@@ -290,7 +290,7 @@ def incremental(folder: Path, work: Path, report: Report, *, pdfs: bool) -> None
     """``controlbook build`` from a cold cache, then again after one control changed: the
     same code path as running ``controlbook build`` twice (the signed narratives and the
     site's pages of the first build are cached and reused by the second)."""
-    for cache in ("pdf", "site", "trend"):
+    for cache in ("pdf", "site", "trend", "evaluation"):
         shutil.rmtree(work / "cache" / cache, ignore_errors=True)
     out = work / "site-build"
     what = "with" if pdfs else "without"

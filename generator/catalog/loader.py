@@ -7,9 +7,7 @@ pass; cross-file checks (references, duplicates, dates) live in
 
 from __future__ import annotations
 
-import errno
 import os
-import stat
 import types
 import typing
 from dataclasses import dataclass
@@ -25,19 +23,17 @@ from ..diagnostics import (
     Location,
     did_you_mean,
     format_key,
-    invisible_characters,
 )
 from ..errors import CatalogInvalid, InputError
 from ..model import FILE_KINDS, Catalog, Record, Review
 from ..model.base import nested_fields
 from ..model.positions import Path_, SourceMap
 from .parsecache import ParseCache
+from .prefill import prefill
+from .safefiles import Unreadable, read_regular, refused_path
 from .validate import LoadedFile, assemble
 from .wording import friendly_error
 from .yamlsrc import YamlError, parse_yaml
-
-MAX_FILE_BYTES = 20 * 1024 * 1024
-"""Larger YAML files are refused: catalog records are small; extracts belong in CSV."""
 
 
 @dataclass
@@ -187,61 +183,12 @@ def attach_sources(obj: Any, file: str, path: Path_, marks: SourceMap) -> None:
             attach_sources(item, file, (*path, index), marks)
 
 
-def _kind_of_file(mode: int) -> str:
-    if stat.S_ISFIFO(mode):
-        return "a named pipe (FIFO)"
-    if stat.S_ISSOCK(mode):
-        return "a socket"
-    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
-        return "a device"
-    if stat.S_ISDIR(mode):
-        return "a folder"
-    return "not a regular file"
-
-
-class _Unreadable(Exception):
-    """A catalog path that is not read: not a regular file, or too large."""
-
-    def __init__(self, message: str, line: int = 0) -> None:
-        super().__init__(message)
-        self.message = message
-        self.line = line
-
-
-def _read_regular(path: Path, limit: int = MAX_FILE_BYTES) -> bytes:
-    """The bytes of a regular file of at most ``limit`` bytes; raises
-    :class:`_Unreadable` for anything else.
-
-    Opening a named pipe for reading waits for a writer, forever, and a device can
-    stream without end: the type is checked before opening, and again on the open
-    file (it may have been swapped in between), which is opened without blocking.
-    """
-    mode = os.stat(path).st_mode
-    fd = -1
-    if stat.S_ISREG(mode):
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
-        mode = os.fstat(fd).st_mode
-    if not stat.S_ISREG(mode):
-        if fd >= 0:
-            os.close(fd)
-        raise _Unreadable(f"is {_kind_of_file(mode)}, not a regular file; it is not read")
-    with os.fdopen(fd, "rb") as handle:
-        size = os.fstat(fd).st_size
-        if size > limit:
-            mib = limit // (1024 * 1024)
-            raise _Unreadable(f"file is {size:,} bytes; the limit is {mib} MiB", line=1)
-        raw = handle.read(limit + 1)  # it may grow meanwhile
-    if len(raw) > limit:
-        raise _Unreadable(f"file grew past {limit:,} bytes while being read", line=1)
-    return raw
-
-
 def read_file(path: Path, rel: str, display: str, cache: ParseCache | None = None) -> FileOutcome:
     """Read and validate one catalog file. Never raises for bad content."""
     report = _FileReport(display)
     try:
-        raw = _read_regular(path)
-    except _Unreadable as exc:
+        raw = read_regular(path)
+    except Unreadable as exc:
         report.add(Level.ERROR, exc.line, 1 if exc.line else 0, exc.message)
         return FileOutcome(None, report.items, None)
     except OSError as exc:
@@ -305,14 +252,14 @@ def _read_items_file(
     at = review.items_file.loc("file")
     if not os.path.lexists(target) or (target.is_symlink() and not target.exists()):
         return []
-    refused = _refused_path(target, items_rel, Path(os.path.realpath(root)))
+    refused = refused_path(target, items_rel, Path(os.path.realpath(root)))
     if refused:
         return [
             Diagnostic(Level.ERROR, at, f"items file {items_rel}: {refused}", "items_file.file")
         ]
     try:
-        raw = _read_regular(target, MAX_ITEMS_BYTES)
-    except _Unreadable as exc:
+        raw = read_regular(target, MAX_ITEMS_BYTES)
+    except Unreadable as exc:
         return [
             Diagnostic(Level.ERROR, Location(shown, exc.line, 1 if exc.line else 0), exc.message)
         ]
@@ -351,38 +298,22 @@ def read_catalog_files(
     if not paths:
         message = "no YAML files here: an empty catalog is an error, not a clean one"
         raise CatalogInvalid([Diagnostic(Level.ERROR, Location(display_root), message)])
-    outcomes = []
     inside = Path(os.path.realpath(root))
-    for path in paths:
+    refused = {
+        path: refused_path(path, path.relative_to(root).as_posix(), inside) for path in paths
+    }
+    if cache is not None:  # a cold cache: parse on every core first
+        prefill(cache, root, [path for path, message in refused.items() if message is None])
+    outcomes = []
+    for path, message in refused.items():
         rel = path.relative_to(root).as_posix()
         display = f"{display_root}/{rel}" if display_root != "." else rel
-        message = _refused_path(path, rel, inside)
         if message:
             where = Location(display, 0, 0)
             outcomes.append(FileOutcome(None, [Diagnostic(Level.ERROR, where, message)], None))
             continue
         outcomes.append(read_file(path, rel, display, cache))
     return outcomes
-
-
-def _refused_path(path: Path, rel: str, inside: Path) -> str | None:
-    """Why the file at ``path`` is not read, or None: a file name with invisible
-    characters (it would reach pages and PDF metadata), a link loop, a dangling link, or
-    a link leading outside the catalog folder."""
-    hidden = invisible_characters(rel)
-    if hidden:
-        return f"the file name contains {', '.join(hidden)}; rename the file"
-    try:
-        target = Path(os.path.realpath(path, strict=True))
-    except OSError as exc:
-        if exc.errno == errno.ELOOP:
-            return "is a loop of symbolic links; it is not read"
-        if exc.errno == errno.ENOENT:
-            return "is a link to a file that does not exist; it is not read"
-        return f"cannot read the file: {exc.strerror}"
-    if not target.is_relative_to(inside):
-        return "is a link to a file outside the catalog folder; it is not read"
-    return None
 
 
 def load_catalog(

@@ -125,6 +125,29 @@ class ParseCache:
         self._write(entry, document)
         return document
 
+    def has(self, text: str) -> bool:
+        """Whether the parse of ``text`` is kept (the entry may still be damaged)."""
+        return self._entry(text).is_file()
+
+    def fill(self, text: str) -> YamlDocument | None:
+        """Parse ``text`` and keep the result unless it is kept already; None when the
+        text does not parse (nothing is kept: its error is worded by the load)."""
+        entry = self._entry(text)
+        if entry.is_file():
+            return None
+        try:
+            document = parse_yaml(text)
+        except yamlsrc.YamlError:
+            return None
+        self._write(entry, document)
+        return document
+
+    def fill_items(self, raw: bytes, path: Path) -> None:
+        """Read the items CSV ``raw`` (at ``path``) and keep it unless it is kept already."""
+        entry = self._items_entry(raw)
+        if not entry.is_file():
+            self._write_items(entry, read_items(raw, path))
+
     @staticmethod
     def _read(entry: Path) -> YamlDocument | None:
         stored = read_entry(entry)
@@ -145,17 +168,24 @@ class ParseCache:
     ) -> tuple[list[ReviewItem], list[Diagnostic]]:
         """Like :func:`~generator.catalog.itemscsv.parse_items` (same items, positions
         and errors), for the content ``raw`` of the items CSV at ``path``."""
-        key = hashlib.sha256(_items_salt() + b"\0" + raw).hexdigest()
-        entry = self.folder / "items" / key[:2] / f"{key}.pickle"
+        entry = self._items_entry(raw)
         read = self._read_items(entry)
         if read is not None:
             self.hits += 1
             return read.result(display)
         self.misses += 1
         read = read_items(raw, path)
+        self._write_items(entry, read)
+        return read.result(display)
+
+    def _items_entry(self, raw: bytes) -> Path:
+        key = hashlib.sha256(_items_salt() + b"\0" + raw).hexdigest()
+        return self.folder / "items" / key[:2] / f"{key}.pickle"
+
+    @staticmethod
+    def _write_items(entry: Path, read: ItemsRead) -> None:
         stored = (read.records, read.lines.tobytes(), read.index.tobytes(), read.columns)
         write_entry(entry, (*stored, read.problems))
-        return read.result(display)
 
     @staticmethod
     def _read_items(entry: Path) -> ItemsRead | None:

@@ -1,0 +1,109 @@
+"""Parse a cold catalog on every core: worker processes fill the parse cache, then the
+load reads it.
+
+Parsing is work per file (YAML, and a review's items CSV), independent between files,
+and most of a first load: a catalog of a thousand controls has some 5,000 YAML files
+and 4,000 items files. When many files have no cache entry, they are parsed in worker
+processes first, each writing its entries (:class:`.parsecache.ParseCache`, content
+addressed); the load in this process then finds them, as on a second run.
+
+What a worker writes can only be used for the very text it parsed: an entry is keyed by
+the content and by the code that parses it. The load still reads every file itself,
+checks every path and reports every error, so this changes how fast a load is, never
+what it yields. A file a worker cannot or may not read (a link out of the catalog, a
+pipe, a syntax error) is skipped here and dealt with by the load, which words its error.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from subprocess import DEVNULL, PIPE
+
+from ..model.reviews import ItemsFile
+from .itemscsv import MAX_ITEMS_BYTES
+from .parsecache import ParseCache
+from .safefiles import Unreadable, read_regular, refused_path
+
+MIN_FILES = 400
+"""Fewer files without an entry are parsed by the load itself: starting workers (about
+a second each, importing the models) costs more than it saves."""
+
+
+def _text(path: Path) -> str | None:
+    try:
+        return read_regular(path).decode("utf-8-sig")
+    except (OSError, Unreadable, UnicodeDecodeError):
+        return None
+
+
+def missing(cache: ParseCache, paths: list[Path]) -> list[Path]:
+    """The files whose parse is not kept (unreadable ones included: the load words why)."""
+    return [path for path in paths if (text := _text(path)) is None or not cache.has(text)]
+
+
+def _fill(folder: str, root: str, paths: list[str]) -> None:
+    """Worker: parse these catalog files (and the items CSVs their reviews name) into the
+    cache at ``folder``."""
+    cache, inside = ParseCache(Path(folder)), Path(os.path.realpath(root))
+    for name in paths:
+        try:
+            _fill_one(cache, Path(name), Path(root), inside)
+        except Exception:  # the load parses this file again, and reports what is wrong
+            continue
+
+
+def _fill_one(cache: ParseCache, path: Path, root: Path, inside: Path) -> None:
+    """One file and the items CSV of its review, if it names one."""
+    text = _text(path)
+    document = cache.fill(text) if text is not None else None
+    data = document.data if document is not None else None
+    if not isinstance(data, dict) or not isinstance(data.get("items_file"), dict):
+        return
+    rel = ItemsFile.model_validate(data["items_file"]).file
+    target = root / rel
+    if refused_path(target, rel, inside) is None:
+        cache.fill_items(read_regular(target, MAX_ITEMS_BYTES), target)
+
+
+def prefill(cache: ParseCache, root: Path, paths: list[Path], workers: int | None = None) -> int:
+    """Parse the files of ``paths`` (inside ``root``) that have no entry in ``cache``, in
+    worker processes, when there are at least :data:`MIN_FILES` of them and more than one
+    core; returns how many files the workers were given.
+
+    The workers are fresh interpreters (``python -m generator.catalog.prefill``), not
+    ``multiprocessing`` children: those re-import the caller's main module (a script
+    without a ``__main__`` guard would run again) or fork a process that may hold threads.
+    """
+    if workers is None:
+        affinity = getattr(os, "sched_getaffinity", None)
+        workers = len(affinity(0)) if affinity is not None else os.cpu_count() or 1
+    if workers < 2 or len(paths) < MIN_FILES:
+        return 0
+    todo = missing(cache, paths)
+    if len(todo) < MIN_FILES:
+        return 0
+    command = [sys.executable, "-m", __name__, str(cache.folder), str(root)]
+    package = str(Path(__file__).resolve().parents[2])  # where this copy of generator is
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join(filter(None, [package, os.environ.get("PYTHONPATH")])),
+    }
+    started = [
+        subprocess.Popen(command, stdin=PIPE, stdout=DEVNULL, stderr=DEVNULL, env=env)
+        for _ in range(workers)
+    ]
+    for index, process in enumerate(started):  # every n-th file: a like mix for each
+        assert process.stdin is not None
+        with process.stdin:
+            process.stdin.write(json.dumps([str(p) for p in todo[index::workers]]).encode())
+    for process in started:
+        process.wait()
+    return len(todo)
+
+
+if __name__ == "__main__":
+    _fill(sys.argv[1], sys.argv[2], json.load(sys.stdin))

@@ -148,9 +148,18 @@ class Context:
     def item_key(self, review: Review, item: ReviewItem) -> str:
         """How the review's extract names the item's account (``system/account`` in an
         extract over several systems, see :attr:`AccessRow.key`), as :func:`norm` makes it."""
+        known = self._item_keys.get(id(item))
+        if known is not None and known[0] is item:  # rules ask about every item, often
+            return known[1]
         evidence = review.evidence
         shared = bool(evidence and evidence.file and self.extracts.has_system_column(evidence.file))
-        return norm(account_key(self.item_system(review, item) if shared else None, item.account))
+        key = norm(account_key(self.item_system(review, item) if shared else None, item.account))
+        self._item_keys[id(item)] = (item, key)  # holding the item keeps its id its own
+        return key
+
+    @cached_property
+    def _item_keys(self) -> dict[int, tuple[ReviewItem, str]]:
+        return {}
 
     def review_extract(self, review: Review) -> ExtractSummary | None:
         """The summary of the review's population extract, or None when not readable."""

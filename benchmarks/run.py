@@ -84,6 +84,7 @@ def main(argv: list[str] | None = None) -> int:
     spec = spec_of(args)
     folder = args.catalog.resolve() if args.catalog else _catalog(spec, work / "catalog")
     report = Report([], [], {"catalog": str(folder), "cores": len(os.sched_getaffinity(0))})
+    stages.check_from_nothing(folder, work, report)
     views = stages.evaluate_catalog(folder, work, report)
     if not args.skip_site:
         stages.site(views, work, report)

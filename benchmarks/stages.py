@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import json
+import os
 import shutil
 import statistics
+import subprocess
+import sys
 from pathlib import Path
 
 from generator.catalog.loader import load_catalog
@@ -45,6 +49,7 @@ def evaluate_catalog(folder: Path, work: Path, report: Report) -> CatalogViews:
         lambda: load_catalog(folder, cache=ParseCache(cache_dir)),
     )
     report.add(loading)
+    _fresh(work / "cache" / "summaries")  # evaluate from nothing: every extract is scanned
     evaluation, evaluating = measure(f"evaluate ({len(RULES)} rules)", lambda: evaluate(catalog))
     report.add(evaluating)
     internal = [f for f in evaluation.findings if f.rule == INTERNAL_ERROR]
@@ -83,6 +88,27 @@ def evaluate_catalog(folder: Path, work: Path, report: Report) -> CatalogViews:
     _, stage = measure("view models", lambda: _touch(views))
     report.add(stage)
     return views
+
+
+def check_from_nothing(folder: Path, work: Path, report: Report) -> None:
+    """``controlbook check`` as a first run or a fresh CI job runs it: a new process with
+    an empty cache folder (no parse cache, no extract summaries)."""
+    cache = _fresh(work / "cache-check")
+    out = work / "check.json"
+    command = [sys.executable, "-m", "generator", "check", str(folder), "--format", "json"]
+    env = {**os.environ, "CONTROLBOOK_CACHE_DIR": str(cache)}
+    done, stage = measure(
+        "controlbook check, from nothing (new process, empty caches)",
+        lambda: subprocess.run([*command, "--output", str(out)], env=env, check=False),
+    )
+    if done.returncode not in (0, 1):  # 1: findings at or above the threshold
+        raise RuntimeError(f"controlbook check failed with exit code {done.returncode}")
+    shutil.rmtree(cache, ignore_errors=True)
+    findings = len(json.loads(out.read_text(encoding="utf-8"))["findings"])
+    report.add(
+        replace_note(stage, f"{findings:,} findings; peak of a child {stage.children_mb:,.0f} MB")
+    )
+    report.figures.append(Figure("controlbook check from nothing (s)", None, None, stage.seconds))
 
 
 def _touch(views: CatalogViews) -> None:
@@ -296,6 +322,11 @@ def incremental(folder: Path, work: Path, report: Report, *, pdfs: bool) -> None
     what = "with" if pdfs else "without"
     result, full = measure(f"full build ({what} narratives)", lambda: build(folder, out, pdfs=pdfs))
     report.add(replace_note(full, f"{result.pages} pages"))
+    if pdfs:
+        report.figures += [
+            Figure("full build with narratives, cold caches (s)", None, None, full.seconds),
+            Figure("peak memory, full build (MB)", None, None, max(full.peak_mb, full.children_mb)),
+        ]
     catalog = result.evaluation.context.catalog  # type: ignore[union-attr]
     control = next(iter(catalog.controls.values()))
     path = catalog.root / catalog_rel(catalog, control.source_file)

@@ -1,8 +1,10 @@
-"""A large review in a narrative: the exceptions to the rule, a sample of the keeps that
-anyone can draw again, and every decision attached as CSV (issue 20, narratives at scale).
+"""A large narrative: the exceptions to the rule, the keeps of the control's audit sample
+(the sample ``controlbook sample`` draws), and every decision attached as CSV (issue 20,
+narratives at scale). Whether a narrative prints every decision is decided by the
+decisions of all its reviews together, not review by review.
 
-Built from the starter catalog with a 120-account review: real WeasyPrint, real pyHanko,
-the PDF read back with pypdf.
+Built from the starter catalog with reviews of many accounts: real WeasyPrint, real
+pyHanko, the PDF read back with pypdf; ``controlbook sample`` run through its CLI.
 """
 
 from __future__ import annotations
@@ -15,14 +17,15 @@ import re
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 from pypdf import PdfReader
 
 from generator.catalog.loader import load_catalog
+from generator.cli import main
 from generator.evaluation.evaluate import evaluate
-from generator.evaluation.sampling import rank
 from generator.publish.narratives import render_narratives
 from generator.render.decisions import FULL_TABLE_MAX, REVIEWERS_SHOWN_MAX
-from generator.render.narrative import MANIFEST_NAME
+from generator.render.narrative import MANIFEST_NAME, Narrative, build_narratives
 from generator.signing.sign import load_signer
 from generator.views import CatalogViews
 from tests.conftest import CatalogDir
@@ -30,42 +33,89 @@ from tests.conftest import CatalogDir
 pytestmark = pytest.mark.slow
 
 ACCOUNTS = 120
+CONTROL = "UAR-APP-01"
 REVIEW = "UAR-APP-01-2026Q1"
+Q2 = "UAR-APP-01-2026Q2"
 
 
-def large_review(starter: CatalogDir) -> None:
+def decisions(accounts: int, *, revoke: int | None = None, month: str = "04") -> str:
+    """The ``items:`` of a review: ``user000`` ... kept, ``user<revoke>`` revoked."""
+    items = []
+    for n in range(accounts):
+        decision = "revoke" if n == revoke else "keep"
+        item = (
+            f"  - account: user{n:03d}\n    decision: {decision}\n    decided_by: j.okafor\n"
+            f"    decided_at: 2026-{month}-10T09:{n % 60:02d}:00Z\n"
+        )
+        if decision == "revoke":
+            item += f"    remediation: {{ticket: CHG-1, completed: 2026-{month}-12}}\n"
+        items.append(item)
+    return "".join(items)
+
+
+def large_review(starter: CatalogDir, accounts: int = ACCOUNTS, *, late: bool = True) -> None:
+    """The starter's Q1 review with ``accounts`` decisions (``user007`` revoked) and, when
+    ``late``, one more decided after the due date."""
     rows = ["account,person,account_type,entitlement"] + [
-        f"user{n:03d},m.novak,employee,BILLING_READONLY" for n in range(ACCOUNTS)
+        f"user{n:03d},m.novak,employee,BILLING_READONLY" for n in range(accounts)
     ]
     data = ("\n".join(rows) + "\n").encode()
     (starter.path / "extracts" / "app-2026-03-31.csv").write_bytes(data)
-    items = []
-    for n in range(ACCOUNTS):
-        decision = "revoke" if n == 7 else "keep"
-        item = (
-            f"  - account: user{n:03d}\n    decision: {decision}\n    decided_by: j.okafor\n"
-            f"    decided_at: 2026-04-10T09:{n % 60:02d}:00Z\n"
+    items = decisions(accounts, revoke=7)
+    if late:
+        # decided after the due date (a signed-off review holds no undecided item): a
+        # problem, so always shown
+        items += (
+            "  - account: user999\n    decision: keep\n    decided_by: j.okafor\n"
+            "    decided_at: 2026-05-04T10:00:00Z\n"
         )
-        if decision == "revoke":
-            item += "    remediation: {ticket: CHG-1, completed: 2026-04-12}\n"
-        items.append(item)
-    # decided after the due date (a signed-off review holds no undecided item): a problem,
-    # so always shown
-    items.append(
-        "  - account: user999\n    decision: keep\n    decided_by: j.okafor\n"
-        "    decided_at: 2026-05-04T10:00:00Z\n"
-    )
     review = starter.path / "reviews" / f"{REVIEW}.yaml"
     text = review.read_text()
-    text = (
-        text[: text.index("items:")] + "items:\n" + "".join(items) + text[text.index("sign_off:") :]
-    )
-    text = re.sub(r"records: \d+", f"records: {ACCOUNTS}", text)
+    text = text[: text.index("items:")] + "items:\n" + items + text[text.index("sign_off:") :]
+    text = re.sub(r"records: \d+", f"records: {accounts}", text)
     text = re.sub(r"sha256: \w+", f"sha256: {hashlib.sha256(data).hexdigest()}", text, count=1)
     review.write_text(text)
 
 
-def test_a_large_review_shows_exceptions_a_sample_and_attaches_every_decision(
+def second_quarter(starter: CatalogDir, accounts: int) -> None:
+    """A Q2 review of the same population with ``accounts`` kept decisions (the as-of date
+    moved past it)."""
+    starter.replace("catalog.yaml", "as_of: 2026-05-15", "as_of: 2026-08-15")
+    text = (starter.path / "reviews" / f"{REVIEW}.yaml").read_text()
+    text = text.replace(f"id: {REVIEW}", f"id: {Q2}")
+    for old, new in (
+        ("due: 2026-04-30", "due: 2026-07-30"),
+        ("started: 2026-04-01", "started: 2026-07-01"),
+        ("2026-04-14", "2026-07-14"),
+        ("{start: 2026-01-01, end: 2026-03-31}", "{start: 2026-04-01, end: 2026-06-30}"),
+    ):
+        text = text.replace(old, new)
+    text = (
+        text[: text.index("items:")]
+        + "items:\n"
+        + decisions(accounts, month="07")
+        + (text[text.index("sign_off:") :])
+    )
+    starter.write(f"reviews/{Q2}.yaml", text)
+
+
+def narrative_of(starter: CatalogDir) -> Narrative:
+    catalog = load_catalog(starter.path)
+    (narrative,) = build_narratives(CatalogViews(catalog, evaluate(catalog)))
+    return narrative
+
+
+def sampled_by_cli(starter: CatalogDir) -> list[dict[str, str]]:
+    """The rows of ``controlbook sample --control UAR-APP-01 --format csv``."""
+    result = CliRunner().invoke(
+        main, ["sample", str(starter.path), "--control", CONTROL, "--format", "csv"]
+    )
+    assert result.exit_code == 0, result.output
+    lines = [line for line in result.output.splitlines() if not line.startswith("#")]
+    return list(csv.DictReader(lines))
+
+
+def test_a_large_narrative_shows_the_exceptions_and_the_keeps_controlbook_sample_draws(
     starter: CatalogDir, tmp_path: Path
 ) -> None:
     large_review(starter)
@@ -78,7 +128,10 @@ def test_a_large_review_shows_exceptions_a_sample_and_attaches_every_decision(
     text = " ".join(" ".join(p.extract_text() for p in reader.pages).split())
 
     assert ACCOUNTS + 1 > FULL_TABLE_MAX
-    assert "sample of 25 of the 119 plain keeps" in text
+    assert "The reviews of the period hold 121 decisions." in text
+    assert f"controlbook sample --control {CONTROL}" in text
+    # the seed breaks across lines at its hyphens
+    assert f"seed{CONTROL}:2026-01-01:2026-12-31" in re.sub(r"\s+", "", text)
     assert f"decisions-{REVIEW}.csv" in text
     listed = reader.attachments[f"decisions-{REVIEW}.csv"][0]
     rows = list(csv.DictReader(io.StringIO(listed.decode())))
@@ -93,12 +146,14 @@ def test_a_large_review_shows_exceptions_a_sample_and_attaches_every_decision(
             "content": "review decisions",
         }
     ]
-    # the revoke and the late item are always shown; the keeps shown are the sample
-    # anyone draws with the review ID as seed
+    # the revoke and the late item are always shown; the keeps shown are the keeps of the
+    # auditor's sample, as the sample command draws it
+    sample = sampled_by_cli(starter)
+    assert len(sample) == 25
+    sampled_keeps = {r["account"] for r in sample if r["decision"] == "keep"} - {"user999"}
+    assert f"and the {len(sampled_keeps)} of the 119 plain keeps in the audit sample" in text
     shown = set(re.findall(r"user\d{3}", text))
-    keeps = [f"{REVIEW}||user{n:03d}|" for n in range(ACCOUNTS) if n != 7]
-    sampled = {key.split("|")[2] for _, key in rank(REVIEW, keeps)[:25]}
-    assert shown == {"user007", "user999"} | sampled
+    assert shown == {"user007", "user999"} | sampled_keeps
     assert len(reader.pages) < 12
 
 
@@ -111,8 +166,44 @@ def test_a_small_review_keeps_its_full_table(starter: CatalogDir, tmp_path: Path
     assert sorted(reader.attachments) == ["UAR-APP-01.yaml", MANIFEST_NAME]
     text = " ".join(" ".join(p.extract_text() for p in reader.pages).split())
     assert "plain keeps" not in text
+    assert "controlbook sample" not in text
     assert "mnovak" in text
     assert "skim" in text
+
+
+def test_sixty_decisions_over_two_reviews_are_all_printed(starter: CatalogDir) -> None:
+    large_review(starter, 30, late=False)
+    second_quarter(starter, 30)
+    narrative = narrative_of(starter)
+
+    assert FULL_TABLE_MAX == 60
+    assert [len(d.shown) for d in narrative.reviews] == [30, 30]
+    assert narrative.sample is None
+    assert narrative.attached_lists == ()
+
+
+def test_sixty_one_decisions_over_two_small_reviews_are_summarised(
+    starter: CatalogDir,
+) -> None:
+    """Each review alone is under the threshold; the narrative, which prints both, is not."""
+    large_review(starter, 30, late=False)
+    second_quarter(starter, 31)
+    narrative = narrative_of(starter)
+
+    assert narrative.sample is not None
+    assert narrative.sample.population == 61
+    assert narrative.sample.seed == f"{CONTROL}:2026-01-01:2026-12-31"
+    assert [d.selection.full_list.rows for d in narrative.reviews if d.selection.full_list] == [
+        30,
+        31,
+    ]
+    sampled = {r["account"] + "@" + r["review"] for r in sampled_by_cli(starter)}
+    shown = {f"{i.account}@{d.review.id}" for d in narrative.reviews for i in d.shown}
+    # the revoke of Q1, and the sampled keeps of each review: nothing else
+    assert shown == {f"user007@{REVIEW}"} | sampled
+    assert sum(d.selection.keeps_sampled for d in narrative.reviews) == len(
+        sampled - {f"user007@{REVIEW}"}
+    )
 
 
 MANAGERS = 13

@@ -1,13 +1,20 @@
-"""The decisions of a review in a narrative: all of them for a small review; for a large
-one, the exceptions to the rule, a sample of the rest, and the complete list as data.
+"""The decisions of a review in a narrative: all of them for a small control; for a large
+one, the exceptions to the rule, the control's audit sample, and the complete list as data.
 
-An auditor does not read seventy pages of "keep". A review with more than
-:data:`FULL_TABLE_MAX` decisions shows every decision that is not a plain keep (revoke,
-modify, undecided, late or incomplete, or named by an open finding) and a reproducible
-sample of the keeps, drawn as ``controlbook sample`` draws (rank by ``sha256(seed +
-key)``, the seed being the review ID, the size the settings' population sample size).
-The complete list is attached to the PDF/A-3 as CSV, named in the text and hashed in the
-evidence manifest.
+An auditor does not read seventy pages of "keep". When the reviews of the assessed period
+hold more than :data:`FULL_TABLE_MAX` decisions *in all* (counted per narrative, not per
+review: four quarterly reviews of 58 privileged accounts are 230 rows), each review's table
+shows every decision that is not a plain keep (revoke, modify, undecided, late or
+incomplete, or named by an open finding) and the plain keeps in the control's audit sample:
+the sample ``controlbook sample --control <ID>`` draws with its defaults
+(:func:`generator.evaluation.sampling.draw`: every decision of the period ranked by
+``sha256(seed + key)``, seed ``<control>:<start>:<end>``, the settings' population sample
+size, 25 by default), so the narrative prints the very items the auditor tests. Every
+decision of every review of such a narrative is attached to the PDF/A-3 as CSV, named in
+the text and hashed in the evidence manifest.
+
+A narrative of at most :data:`FULL_TABLE_MAX` decisions (a break-glass control: four
+reviews of ten accounts) prints every one and attaches no list.
 """
 
 from __future__ import annotations
@@ -19,12 +26,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ..diagnostics import safe_cell
-from ..evaluation.sampling import item_key, rank
+from ..evaluation.sampling import Sample, item_key
 from ..model import Decision, Review, ReviewItem
 from ..views import PersonView
 
 FULL_TABLE_MAX = 60
-"""Reviews with at most this many decisions show every one of them."""
+"""A narrative whose reviews of the period hold at most this many decisions in all shows
+every one of them; above it, the exceptions and the audit sample's keeps."""
 
 REVIEWERS_SHOWN_MAX = 12
 """Reviews with at most this many reviewers name every one of them. A larger review (at
@@ -55,6 +63,30 @@ class DecisionList:
 
 
 @dataclass(frozen=True)
+class AuditSample:
+    """The control's audit sample, as ``controlbook sample`` draws it (plain data)."""
+
+    seed: str
+    size: int
+    """Decisions drawn (the settings' population sample size, or fewer in a small period)."""
+    population: int
+    """Decisions of the reviews of the period."""
+    population_sha256: str
+    keys: tuple[str, ...]
+    """The drawn keys (review|system|account|entitlement), in rank order."""
+
+    @classmethod
+    def of(cls, sample: Sample) -> AuditSample:
+        return cls(
+            sample.seed,
+            sample.size,
+            sample.population_size,
+            sample.population_sha256,
+            tuple(item.key for item in sample.items),
+        )
+
+
+@dataclass(frozen=True)
 class Selection:
     """Which decisions the narrative's table shows (indexes into the review's items)."""
 
@@ -62,8 +94,13 @@ class Selection:
     exceptions: int
     keeps: int
     keeps_sampled: int
-    seed: str
     full_list: DecisionList | None
+
+
+def summarised(decisions: int, *, full_max: int = FULL_TABLE_MAX) -> bool:
+    """Whether a narrative whose reviews hold ``decisions`` in all shows only the exceptions
+    and the audit sample's keeps."""
+    return decisions > full_max
 
 
 def decision_list(review: Review) -> DecisionList:
@@ -118,24 +155,22 @@ def reviewers(
     return Reviewers(flagged, len(people), full)
 
 
-def select(
-    review: Review, flagged: Sequence[bool], sample_size: int, *, full_max: int = FULL_TABLE_MAX
-) -> Selection:
-    """The decisions to show. ``flagged[i]`` says whether item ``i`` has a problem (late,
-    incomplete, or named by an open finding)."""
+def select(review: Review, flagged: Sequence[bool], sample: AuditSample | None) -> Selection:
+    """The decisions to show: every one when ``sample`` is ``None`` (a small narrative), else
+    the exceptions and the plain keeps drawn into ``sample``. ``flagged[i]`` says whether
+    item ``i`` has a problem (late, incomplete, or named by an open finding)."""
     items: Sequence[ReviewItem] = review.items
-    if len(items) <= full_max:
-        return Selection(tuple(range(len(items))), 0, 0, 0, review.id, None)
+    if sample is None:
+        return Selection(tuple(range(len(items))), 0, 0, 0, None)
+    drawn = set(sample.keys)
     plain = [i for i, item in enumerate(items) if item.decision is Decision.KEEP and not flagged[i]]
     kept = set(plain)
     exceptions = [i for i in range(len(items)) if i not in kept]
-    by_key = {item_key(review, items[i]): i for i in plain}
-    sampled = [by_key[key] for _, key in rank(review.id, list(by_key))[:sample_size]]
+    sampled = [i for i in plain if item_key(review, items[i]) in drawn]
     return Selection(
         shown=tuple(sorted({*exceptions, *sampled})),
         exceptions=len(exceptions),
         keeps=len(plain),
         keeps_sampled=len(sampled),
-        seed=review.id,
         full_list=decision_list(review),
     )

@@ -15,7 +15,7 @@ from functools import cached_property
 
 from ..diagnostics import did_you_mean
 from ..errors import InputError
-from ..evaluation.sampling import sample_size
+from ..evaluation.sampling import draw
 from ..evaluation.status import ControlStatus
 from ..model import AccountType, Catalog, Review, ReviewItem
 from ..references import CsfSubcategory, load_csf, load_owasp_nhi
@@ -29,7 +29,15 @@ from ..views import (
     PersonView,
     ReviewView,
 )
-from .decisions import DecisionList, Reviewers, Selection, reviewers, select
+from .decisions import (
+    AuditSample,
+    DecisionList,
+    Reviewers,
+    Selection,
+    reviewers,
+    select,
+    summarised,
+)
 
 MANIFEST_NAME = "evidence-manifest.json"
 MANIFEST_FORMAT = "controlbook-evidence-manifest"
@@ -78,8 +86,8 @@ class ReviewDetail:
     late: tuple[ItemView, ...]
     attachments: tuple[FileView, ...]
     shown: tuple[ItemView, ...]
-    """The decisions the table shows: all of them, or for a large review the exceptions to
-    the rule and a sample of the keeps (see :mod:`.decisions`)."""
+    """The decisions the table shows: all of them, or in a large narrative the exceptions to
+    the rule and the plain keeps of the control's audit sample (see :mod:`.decisions`)."""
     selection: Selection
     reviewers: Reviewers
     """The reviewers named in the text: all, or for a large review those not employed named
@@ -173,6 +181,9 @@ class Narrative:
     systems: tuple[SystemRow, ...]
     ipe: tuple[IpeRow, ...]
     reviews: tuple[ReviewDetail, ...]
+    sample: AuditSample | None
+    """The control's audit sample when the reviews hold too many decisions to print them all
+    (its plain keeps are the keeps shown); ``None`` when every decision is shown."""
     exceptions: tuple[ExceptionRow, ...]
     break_glass: tuple[BreakGlassRow, ...]
     mappings: tuple[MappingRow, ...]
@@ -329,7 +340,7 @@ class _Builder:
             problems=tuple(problems),
         )
 
-    def review(self, review: Review, view: ReviewView) -> ReviewDetail:
+    def review(self, review: Review, view: ReviewView, sample: AuditSample | None) -> ReviewDetail:
         self.source(review.source_file, "review record")
         if review.evidence and review.evidence.file:
             self.relied_on(review.evidence.file, "population extract (IPE)", review.evidence.sha256)
@@ -359,7 +370,7 @@ class _Builder:
             bool(v.problems) or f"{review.id}:{i.account}" in named
             for i, v in zip(review.items, items, strict=True)
         ]
-        selection = select(review, flagged, sample_size(self.catalog, "population"))
+        selection = select(review, flagged, sample)
         sign_off = review.sign_off
         return ReviewDetail(
             review=view,
@@ -401,7 +412,11 @@ class _Builder:
             if r.period.start <= period.end and r.period.end >= period.start
         ]
         by_id = {r.id: r for r in control.reviews}
-        details = tuple(self.review(r, by_id[r.id]) for r in reviews)
+        sample = None
+        if summarised(sum(len(r.items) for r in reviews)):
+            drawn = draw(catalog, views.evaluation, model, period=period)
+            sample = AuditSample.of(drawn)
+        details = tuple(self.review(r, by_id[r.id], sample) for r in reviews)
         systems = []
         for system_view in views.systems:
             if system_view.id in control.systems:
@@ -477,6 +492,7 @@ class _Builder:
                 for r, d in zip(reviews, details, strict=True)
             ),
             reviews=details,
+            sample=sample,
             exceptions=tuple(exceptions),
             break_glass=tuple(sorted(events, key=lambda e: (e.started, e.event.id))),
             mappings=tuple(_mapping(m) for m in control.mappings),

@@ -12,7 +12,10 @@ so that it can run in a worker process; this module imports nothing heavier than
 from __future__ import annotations
 
 import base64
+import gc
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from functools import cache
@@ -139,8 +142,33 @@ def _finisher(_document: Any, pdf: Any) -> None:
         pdf.info.pop(key, None)
 
 
+@contextmanager
+def _one_collection() -> Iterator[None]:
+    """Python's cyclic garbage collector paused while the block runs, and one collection
+    after it.
+
+    WeasyPrint allocates hundreds of thousands of objects per document (styles, boxes,
+    line boxes) and keeps most of them until the PDF is written: the collector, triggered
+    by allocations, walked them over and over, a quarter of the CPU time of a narrative
+    (measured on the full-size benchmark catalog). One collection per document frees the
+    same garbage, and memory stays bounded by one document."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+        gc.collect(0)
+
+
 def render_pdf(job: PdfJob) -> RenderedPdf:
     """The unsigned PDF/A-3b of one narrative (runs in worker processes)."""
+    with _one_collection():
+        return _render(job)
+
+
+def _render(job: PdfJob) -> RenderedPdf:
     from weasyprint import HTML, Attachment
 
     fetcher = local_fetcher(job.allowed_roots)

@@ -272,3 +272,41 @@ def test_a_review_with_twelve_reviewers_names_every_one(
     assert "Manager 12 (mgr12, Sales manager)" in text
     assert "reviewers-" not in text
     assert sorted(reader.attachments) == ["UAR-APP-01.yaml", MANIFEST_NAME]
+
+
+def test_a_decision_only_in_the_attached_list_still_changes_the_document_version(
+    starter: CatalogDir,
+) -> None:
+    """The version (and the PDF cache key) takes a large review's decisions by the hash of
+    their attached list, not one by one; a change to a decision not printed changes it."""
+    large_review(starter)
+    before = narrative_of(starter)
+    (detail,) = before.reviews
+    printed = {i.account for i in detail.shown}
+    hidden = next(f"user{n:03d}" for n in range(ACCOUNTS) if f"user{n:03d}" not in printed)
+    data = before.data()
+    (review,) = data["reviews"]  # type: ignore[misc]
+    assert review["items"] == ()
+    assert review["selection"]["full_list"]["data"] == detail.selection.full_list.sha256
+    assert len(review["shown"]) == len(detail.shown)
+
+    starter.replace(
+        f"reviews/{REVIEW}.yaml",
+        f"  - account: {hidden}\n    decision: keep\n",
+        f"  - account: {hidden}\n    decision: keep\n    comment: Still needed.\n",
+    )
+    after = narrative_of(starter)
+    assert {i.account for i in after.reviews[0].shown} == printed
+    assert after.version != before.version
+
+
+def test_a_small_narrative_takes_every_decision_into_its_version(starter: CatalogDir) -> None:
+    before = narrative_of(starter)
+    starter.replace(
+        f"reviews/{REVIEW}.yaml",
+        "comment: Read-only access for IAM to reconcile accounts.",
+        "comment: Read-only access for IAM.",
+    )
+    after = narrative_of(starter)
+    assert before.sample is None
+    assert after.version != before.version

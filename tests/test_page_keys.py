@@ -85,3 +85,7 @@ def test_the_environment_digest_covers_templates_globals_and_the_sandbox(tmp_pat
         [overrides, site], False, {"ids": {"a", "b"}, "listed_max": 50}
     )
     assert len({base, with_folder, with_template}) == 3
+
+
+def test_a_global_pickle_cannot_write_leaves_the_pages_without_a_key() -> None:
+    assert environment_digest([TEMPLATES / "site"], False, {"f": lambda: 1}) is None

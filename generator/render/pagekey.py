@@ -85,9 +85,12 @@ def _code() -> str:
     return digest.hexdigest()
 
 
-def environment_digest(folders: list[Path], sandboxed: bool, globals_: dict[str, Any]) -> str:
+def environment_digest(
+    folders: list[Path], sandboxed: bool, globals_: dict[str, Any]
+) -> str | None:
     """The digest of what every page of one build depends on besides its own values:
-    the code, the template folders (in search order) and the ``globals_`` pages read."""
+    the code, the template folders (in search order) and the ``globals_`` pages read;
+    None when pickle cannot write a global."""
     digest = hashlib.sha256(_code().encode())
     digest.update(b"sandbox" if sandboxed else b"trusted")
     for folder in folders:
@@ -97,7 +100,10 @@ def environment_digest(folders: list[Path], sandboxed: bool, globals_: dict[str,
     plain = [
         (name, sorted(v) if isinstance(v, set | frozenset) else v) for name, v in globals_.items()
     ]
-    digest.update(pickled(plain))
+    try:
+        digest.update(pickled(plain))
+    except (pickle.PicklingError, TypeError, ValueError, AttributeError, RecursionError):
+        return None
     return digest.hexdigest()
 
 

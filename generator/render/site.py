@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment
+from jinja2.defaults import DEFAULT_NAMESPACE
 from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import escape
 
@@ -64,10 +65,6 @@ def site_environment(overrides: Path | None = None) -> Environment:
     return env
 
 
-PAGE_GLOBALS = ("rule_ids", "person_pages", "listed_max")
-"""The environment globals :func:`render_pages` sets, which templates read."""
-
-
 def render_pages(
     views: CatalogViews,
     env: Environment,
@@ -92,18 +89,19 @@ def render_pages(
         "waived_count": len(evaluation.waived),
     }
     fingerprints = Fingerprints()
-    # The template folders, in search order, as make_environment's loader holds them; an
-    # environment with another loader renders every page.
+    # The template folders, in search order, as make_environment's loader holds them, and
+    # every global but Jinja's own; an environment with another loader, or a global pickle
+    # cannot write, renders every page.
     folders = getattr(env.loader, "folders", None)
-    if not isinstance(folders, list):
-        cache = None
-    environment = ""
-    if cache is not None:
+    environment = None
+    if cache is not None and isinstance(folders, list):
         environment = environment_digest(
-            folders,  # type: ignore[arg-type]
+            folders,
             isinstance(env, SandboxedEnvironment),
-            {name: env.globals[name] for name in PAGE_GLOBALS},
+            {k: v for k, v in env.globals.items() if DEFAULT_NAMESPACE.get(k) is not v},
         )
+    if environment is None:
+        cache = None
 
     def page(path: str, title: str, template: str, *, wide: bool = False, **context: Any) -> Page:
         # An explicit, escaped title: the theme prints page titles into <title> unescaped,
@@ -115,7 +113,7 @@ def render_pages(
         key = None
         if cache is not None:
             head = (path, title, template, wide)
-            key = page_key(fingerprints, environment, head, {**common, **context})
+            key = page_key(fingerprints, environment or "", head, {**common, **context})
             kept = cache.get_text(key) if key else None
             if kept is not None:
                 return Page(path, title, kept)

@@ -161,6 +161,23 @@ def test_tampered_evidence_is_shown_as_differing(batch: NarrativeBatch) -> None:
     assert "17707ca831887b72bb8815b210ba9965a865193662e7760230399ade37a020b1" in packed(text)
 
 
+def test_the_manifest_prints_a_hash_once_unless_recorded_and_found_differ(
+    batch: NarrativeBatch, views: CatalogViews
+) -> None:
+    (narrative,) = build_narratives(views, ["ITGC-PAR-ERP"])
+    text = packed(text_of(pdf(batch, "ITGC-PAR-ERP")))
+    manifest = text[text.index("9.Evidencemanifest") :]
+    matching = [e for e in narrative.manifest if e.sha256 and e.recorded_sha256 == e.sha256]
+    differing = [e for e in narrative.manifest if e.status == "differs from the recorded hash"]
+    assert matching
+    assert differing
+    for entry in matching:
+        assert manifest.count(entry.sha256 or "") == 1, entry.path
+    for entry in differing:
+        assert manifest.count(entry.recorded_sha256 or "") == 1, entry.path
+        assert manifest.count(entry.sha256 or "") == 1, entry.path
+
+
 def test_framework_mapping_shows_names(batch: NarrativeBatch) -> None:
     text = text_of(pdf(batch, "ITGC-NHI-01"))
     assert "PR.AA-05" in text

@@ -23,7 +23,7 @@ from generator.evaluation.evalcache import EvaluationCache
 from generator.evaluation.evaluate import INTERNAL_ERROR, Evaluation, evaluate
 from generator.evaluation.findings import Gap
 from generator.evaluation.rules import RULES, Rule
-from generator.evaluation.trendcache import catalog_digests
+from generator.evaluation.trendcache import catalog_digest, catalog_digests
 from generator.evidence.extracts import ExtractStore
 from generator.model import Severity
 from generator.publish.build import build
@@ -120,6 +120,17 @@ def test_two_keys_that_swap_lines_of_the_same_shape_change_where_findings_point(
     roles = [c.controls["ITGC-CHG-01"].roles for c in (catalog, swapped)]
     lines = [r.loc("system_owner").line for r in roles if r is not None]
     assert lines[1] == lines[0] + 1
+
+
+@pytest.mark.parametrize("example_path", EXAMPLES, ids=lambda p: p.name)
+def test_the_records_digest_is_the_trend_key_s_so_the_trend_may_take_it(
+    example_path: Path,
+) -> None:
+    catalog = load_catalog(example_path)
+    records, positions = catalog_digests(catalog, ExtractStore(catalog))
+    assert records == catalog_digest(catalog, ExtractStore(catalog))
+    assert positions is not None
+    assert positions != records
 
 
 @pytest.mark.parametrize("change", CHANGES, ids=lambda name: name.replace(" ", "-"))

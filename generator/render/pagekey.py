@@ -7,7 +7,7 @@ SHA-256 of:
 - the environment: the source of every ``generator`` module (filters, view model
   properties, the page function), the Jinja and MarkupSafe versions, Python's, every
   file of the template folders (the override folder first), whether templates run in
-  the sandbox, and the globals the pages read (sets sorted);
+  the sandbox, and every global but Jinja's own (sets sorted);
 - the page: its path, title, template name and layout, and every value it receives,
   by name, in order.
 
@@ -20,7 +20,8 @@ uncacheable (rendered every time). A set would be written in an order that diffe
 one process to the next, which only costs cache misses; the view models hold none. A
 value given to several pages (the controls on the dashboard and the controls list) is
 written once per build: its digest is kept by identity, with a reference to the value
-so that no other object can take its ``id``.
+so that no other object can take its ``id``. The pickle is only hashed, never kept nor
+read back: the cache holds the Markdown (see :class:`~.sitecache.PageCache`).
 """
 
 from __future__ import annotations

@@ -5,7 +5,9 @@ search and rendered through the theme on each build. :func:`incremental_pages_pl
 is a MkDocs plugin that, for a page whose inputs are unchanged since the last build of
 the same output folder, skips all three and writes the HTML kept from that build, and
 gives the search plugin the index entries kept with it. The result is byte-identical
-to a clean build (tested in ``tests/test_site_incremental.py``).
+to a clean build (tested in ``tests/test_site_incremental.py``). The same cache folder
+keeps each page's Markdown, which :func:`~.site.render_pages` takes instead of rendering
+the page's template when the page's values are unchanged (see :mod:`.pagekey`).
 
 A page's key is a SHA-256 over everything its HTML depends on:
 

@@ -117,10 +117,9 @@ def page_key(
     """The key of one page: ``head`` is its path, title, template and layout, ``values``
     what the template receives. None when a value is one pickle cannot write."""
     digest = hashlib.sha256(environment.encode())
-    digest.update(pickled(head))
-    for name, value in values.items():
-        written = fingerprints.of(value)
+    for part in (head, *(x for item in values.items() for x in item)):
+        written = fingerprints.of(part)
         if written is None:
             return None
-        digest.update(pickled(name) + written)
+        digest.update(written)
     return digest.hexdigest()

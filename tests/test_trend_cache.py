@@ -313,3 +313,32 @@ def test_an_evaluation_result_the_views_already_hold_is_what_the_last_point_show
     last = views.findings_trend[-1]
     assert last.label == "Q3 end, as of"
     assert dict(last.by_severity) == {str(s): n for s, n in evaluation.by_severity().items()}
+
+
+def test_each_quarter_end_evaluation_frees_its_access_tables_once_counted(
+    example: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """At enterprise size an evaluation's access tables hold millions of rows: the
+    quarter ends must not keep theirs until the garbage collector runs (five evaluations
+    held at once went past 4 GB). The as-of evaluation keeps its own (the pages ask it)."""
+    from generator.evaluation import trendcache
+
+    done: list[Evaluation] = []
+
+    def evaluating(*args: Any, **kwargs: Any) -> Evaluation:
+        result = evaluate(*args, **kwargs)
+        assert result.context is not None
+        assert result.context.access.conflicts is not None  # built, as SOD-2 builds it
+        done.append(result)
+        return result
+
+    monkeypatch.setattr(trendcache, "evaluate", evaluating)
+    catalog = load_catalog(example)
+    views = CatalogViews(catalog, evaluate(catalog), trend_cache=TrendCache(tmp_path / "c"))
+    assert len(views.findings_trend) == 3
+    assert len(done) == 2
+    for evaluation in done:
+        assert evaluation.context is not None
+        assert "access" not in vars(evaluation.context)
+    assert views.ctx.access.conflicts is not None  # the as-of one still answers
+    assert [(p.day, p.by_severity) for p in views.findings_trend] == clean_trend(example, tmp_path)

@@ -246,7 +246,10 @@ class TrendCache:
             counts = _read(entry)
             if counts is None:
                 self.misses += 1
-                counts = evaluate(catalog, day, rules=rules, extracts=extracts).by_severity()
+                evaluation = evaluate(catalog, day, rules=rules, extracts=extracts)
+                counts = evaluation.by_severity()
+                if evaluation.context is not None:
+                    evaluation.context.close()  # its access tables: hundreds of MB each
                 _write(entry, counts)
             else:
                 self.hits += 1

@@ -53,6 +53,13 @@ class Context:
     def settings(self) -> Settings:
         return self.catalog.settings
 
+    def close(self) -> None:
+        """Free the access tables, if a rule built them (an evaluation at a past date is
+        done with them once counted; many held at once would not fit in memory)."""
+        access = self.__dict__.pop("access", None)
+        if access is not None:
+            access.close()
+
     @cached_property
     def access(self) -> AccessIndex:
         """Access across systems at the as-of date (SQL over each system's state)."""

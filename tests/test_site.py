@@ -14,6 +14,7 @@ import shutil
 import subprocess
 from html import unescape
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote, urlparse
 
 import pytest
@@ -531,6 +532,67 @@ def test_a_system_over_the_threshold_lists_the_first_accounts_and_says_how_many_
     assert listed == ["Account", *accounts[:3]]
     control = next(p for p in pages if p.path == "controls/ITGC-UAR-ERP.md").text
     assert "A review lists at most 3 decisions: these are the first 3 of its" in control
+
+
+def _control_pages(monkeypatch: pytest.MonkeyPatch, most: int) -> tuple[dict[str, str], Any]:
+    from generator.catalog.loader import load_catalog
+    from generator.evaluation.evaluate import evaluate
+    from generator.render import site as site_module
+    from generator.views import CatalogViews
+    from generator.views import build as views_build
+
+    monkeypatch.setattr(views_build, "ALL_DECISIONS_MAX", most)
+    monkeypatch.setattr(site_module, "ALL_DECISIONS_MAX", most)
+    catalog = load_catalog(EXAMPLE)
+    views = CatalogViews(catalog, evaluate(catalog))
+    pages = site_module.render_pages(views, site_module.site_environment())
+    return {p.path: p.text for p in pages if p.path.startswith("controls/")}, catalog
+
+
+def _decision_rows(text: str, review: str) -> list[str]:
+    section = text.split(f"### {review}")[1].split("\n### ")[0]
+    return [
+        unescape(line.split(" | ")[0].lstrip("| "))
+        for line in section.splitlines()
+        if line.startswith("| ") and not line.startswith("| Account")
+    ]
+
+
+def test_a_large_review_lists_the_decisions_that_change_access_and_points_to_its_items_file(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Hundreds of keeps per quarter are not page rows: the revokes, modifies and missing
+    decisions are, with the count of keeps and the file that holds every decision."""
+    pages, catalog = _control_pages(monkeypatch, 2)
+    review = next(
+        r
+        for r in catalog.reviews.values()
+        if r.items_file
+        and len(r.items) > 2
+        and any(i.decision and i.decision != "keep" for i in r.items)
+    )
+    text = pages[f"controls/{review.control}.md"]
+    changing = [i.account for i in review.items if i.decision is None or i.decision != "keep"]
+    keeps = [i for i in review.items if i.decision == "keep"]
+    assert _decision_rows(text, review.id) == changing
+    assert f"its {len(keeps)} keep decision(s) are not listed" in text
+    assert f"every decision is in <code>{review.items_file.file}</code>" in text
+    assert "With more than 2 items, a review lists here" in text
+
+
+def test_a_review_of_exactly_the_threshold_still_lists_every_decision(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from generator.catalog.loader import load_catalog
+
+    review = max(load_catalog(EXAMPLE).reviews.values(), key=lambda r: len(r.items))
+    pages, _ = _control_pages(monkeypatch, len(review.items))
+    text = pages[f"controls/{review.control}.md"]
+    assert _decision_rows(text, review.id) == [i.account for i in review.items]
+    assert (
+        "keep decision(s) are not listed"
+        not in text.split(f"### {review.id}")[1].split("\n### ")[0]
+    )
 
 
 def test_review_decisions_are_listed_with_the_person_behind_each_account(site: Path) -> None:

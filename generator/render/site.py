@@ -31,7 +31,7 @@ from ..model.slugs import slug as slug
 from ..references import load_csf, load_owasp_nhi
 from ..resources import TEMPLATES
 from ..views import CatalogViews
-from ..views.types import LISTED, html_id
+from ..views.types import ALL_DECISIONS_MAX, LISTED, html_id
 from .env import make_environment, visible
 from .outdir import output_lock as output_lock
 from .outdir import staging_dir as staging_dir
@@ -82,6 +82,7 @@ def render_pages(
     env.globals["rule_ids"] = {r.id for r in views.rules}
     env.globals["person_pages"] = {p.person.id for p in views.people}
     env.globals["listed_max"] = LISTED
+    env.globals["all_decisions_max"] = ALL_DECISIONS_MAX
     common = {
         "as_of": evaluation.as_of,
         "org": settings.organisation,

@@ -24,6 +24,7 @@ from ..model.urls import file_link
 from ..references import ResolutionStatus, load_csf, load_owasp_nhi, resolve_csf, resolve_nhi
 from . import registers
 from .types import (
+    ALL_DECISIONS_MAX,
     LISTED,
     AccountView,
     Bar,
@@ -344,6 +345,9 @@ class CatalogViews:
             else "no access removed"
         )
         holders = self.ctx.accounts_people(review)
+        listed = items
+        if len(items) > ALL_DECISIONS_MAX:  # a large review: what changes access, or is missing
+            listed = [i for i in items if i.decision is None or i.decision.needs_remediation]
         decisions_listed = tuple(
             DecisionView(
                 account=item.account,
@@ -365,7 +369,7 @@ class CatalogViews:
                 if item.remediation
                 else "",
             )
-            for item in items[:LISTED]
+            for item in listed[:LISTED]
         )
         subjects = {review.id} | {f"{review.id}:{i.account}" for i in items}
         related = sum(
@@ -392,6 +396,8 @@ class CatalogViews:
             findings=related,
             source=self.source(review.loc("id")),
             decisions=decisions_listed,
+            keeps_not_listed=len(items) - len(listed),
+            items_file=review.items_file.file if review.items_file else "",
         )
 
     # -- registers -----------------------------------------------------------------

@@ -122,7 +122,12 @@ class ReviewView:
     findings: int
     source: SourceRef
     decisions: tuple[DecisionView, ...] = ()
-    """The review's items in file order, at most :data:`LISTED` (:attr:`items` counts all)."""
+    """The review's items listed on its page, in file order: all of them up to
+    :data:`ALL_DECISIONS_MAX`, else those that are not keeps; at most :data:`LISTED`."""
+    keeps_not_listed: int = 0
+    """Keep decisions not listed (a review of more than :data:`ALL_DECISIONS_MAX` items)."""
+    items_file: str = ""
+    """The CSV that holds every decision of the review (empty: ``items:`` in its YAML)."""
 
 
 @dataclass(frozen=True)
@@ -233,6 +238,14 @@ class StateExtractView:
 LISTED = 2000
 """Most accounts a system page lists, and most decisions a review lists on its control
 page: a page says how many more there are, so the site build stays linear."""
+
+ALL_DECISIONS_MAX = 60
+"""A review with at most this many items lists every decision on its control page; a
+larger one lists the decisions that change access or are missing (revoke, modify,
+undecided) and points to its items file for the keeps. A quarterly user access review
+of a large system holds hundreds of keeps: as page rows they made the full-size site
+build ten times slower and eight times larger in memory, and read like nothing; the
+accounts they keep are listed (and found by search) on the system's page."""
 
 
 @dataclass(frozen=True)
@@ -412,6 +425,7 @@ class NhiView:
 
 
 __all__ = [
+    "ALL_DECISIONS_MAX",
     "LISTED",
     "SEVERITY_ORDER",
     "AccountView",

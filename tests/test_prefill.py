@@ -107,3 +107,16 @@ def test_bad_files_are_left_to_the_load_which_words_the_same_errors(
     assert kept
     assert b"not,an,items,file" not in kept
     assert b"unknown column 'not'" not in kept  # what reading it as items would say
+
+
+def test_when_no_worker_can_start_the_load_parses_everything_itself(
+    generated: Path, tmp_path: Path, workers_for_any_size: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An embedded interpreter may have no executable to start: that only costs speed."""
+    monkeypatch.setattr(prefill_module.sys, "executable", str(tmp_path / "no-such-python"))
+    paths = sorted(generated.rglob("*.yaml"))
+    cache = ParseCache(tmp_path / "cache")
+    assert prefill_module.prefill(cache, generated, paths, workers=2) == 0
+    loaded = load_catalog(generated, cache=cache)
+    assert cache.hits == 0
+    assert _records(loaded) == _records(load_catalog(generated))

@@ -92,17 +92,19 @@ def prefill(cache: ParseCache, root: Path, paths: list[Path], workers: int | Non
         **os.environ,
         "PYTHONPATH": os.pathsep.join(filter(None, [package, os.environ.get("PYTHONPATH")])),
     }
-    started = [
-        subprocess.Popen(command, stdin=PIPE, stdout=DEVNULL, stderr=DEVNULL, env=env)
-        for _ in range(workers)
-    ]
-    for index, process in enumerate(started):  # every n-th file: a like mix for each
-        assert process.stdin is not None
-        with process.stdin:
-            process.stdin.write(json.dumps([str(p) for p in todo[index::workers]]).encode())
+    started: list[subprocess.Popen[bytes]] = []
+    try:
+        for index in range(workers):  # every n-th file: a like mix for each
+            process = subprocess.Popen(command, stdin=PIPE, stdout=DEVNULL, stderr=DEVNULL, env=env)
+            started.append(process)
+            assert process.stdin is not None
+            with process.stdin:
+                process.stdin.write(json.dumps([str(p) for p in todo[index::workers]]).encode())
+    except OSError:  # no interpreter to start, or a worker gone: the load parses the rest
+        pass
     for process in started:
         process.wait()
-    return len(todo)
+    return len(todo) if started else 0
 
 
 if __name__ == "__main__":

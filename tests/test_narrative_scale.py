@@ -115,17 +115,21 @@ def sampled_by_cli(starter: CatalogDir) -> list[dict[str, str]]:
     return list(csv.DictReader(lines))
 
 
+def narrative(starter: CatalogDir, tmp_path: Path) -> tuple[PdfReader, str]:
+    """The starter catalog's one narrative, rendered and signed: the PDF and its text."""
+    catalog = load_catalog(starter.path)
+    views = CatalogViews(catalog, evaluate(catalog))
+    signer = load_signer(catalog.settings, catalog.root, env={}, dev_folder=tmp_path / "dev")
+    (result,) = render_narratives(views, tmp_path / "out", signer=signer, jobs=1).results
+    reader = PdfReader(result.path)
+    return reader, " ".join(" ".join(p.extract_text() for p in reader.pages).split())
+
+
 def test_a_large_narrative_shows_the_exceptions_and_the_keeps_controlbook_sample_draws(
     starter: CatalogDir, tmp_path: Path
 ) -> None:
     large_review(starter)
-    catalog = load_catalog(starter.path)
-    views = CatalogViews(catalog, evaluate(catalog))
-    signer = load_signer(catalog.settings, catalog.root, env={}, dev_folder=tmp_path / "dev")
-    batch = render_narratives(views, tmp_path / "out", signer=signer, jobs=1)
-    (result,) = batch.results
-    reader = PdfReader(result.path)
-    text = " ".join(" ".join(p.extract_text() for p in reader.pages).split())
+    reader, text = narrative(starter, tmp_path)
 
     assert ACCOUNTS + 1 > FULL_TABLE_MAX
     assert "The reviews of the period hold 121 decisions." in text
@@ -158,13 +162,8 @@ def test_a_large_narrative_shows_the_exceptions_and_the_keeps_controlbook_sample
 
 
 def test_a_small_review_keeps_its_full_table(starter: CatalogDir, tmp_path: Path) -> None:
-    catalog = load_catalog(starter.path)
-    views = CatalogViews(catalog, evaluate(catalog))
-    signer = load_signer(catalog.settings, catalog.root, env={}, dev_folder=tmp_path / "dev")
-    (result,) = render_narratives(views, tmp_path / "out", signer=signer, jobs=1).results
-    reader = PdfReader(result.path)
+    reader, text = narrative(starter, tmp_path)
     assert sorted(reader.attachments) == ["UAR-APP-01.yaml", MANIFEST_NAME]
-    text = " ".join(" ".join(p.extract_text() for p in reader.pages).split())
     assert "plain keeps" not in text
     assert "controlbook sample" not in text
     assert "mnovak" in text
@@ -229,12 +228,7 @@ def test_a_review_with_many_reviewers_names_the_leaver_and_attaches_the_list(
     starter: CatalogDir, tmp_path: Path
 ) -> None:
     many_reviewers(starter)
-    catalog = load_catalog(starter.path)
-    views = CatalogViews(catalog, evaluate(catalog))
-    signer = load_signer(catalog.settings, catalog.root, env={}, dev_folder=tmp_path / "dev")
-    (result,) = render_narratives(views, tmp_path / "out", signer=signer, jobs=1).results
-    reader = PdfReader(result.path)
-    text = " ".join(" ".join(p.extract_text() for p in reader.pages).split())
+    reader, text = narrative(starter, tmp_path)
 
     assert MANAGERS + 1 > REVIEWERS_SHOWN_MAX
     assert f"{MANAGERS + 1} assigned, listed in the attached reviewers-{REVIEW}.csv" in text
@@ -261,12 +255,7 @@ def test_a_review_with_twelve_reviewers_names_every_one(
 ) -> None:
     many_reviewers(starter)
     starter.replace(f"reviews/{REVIEW}.yaml", "j.okafor, mgr00, ", "")
-    catalog = load_catalog(starter.path)
-    views = CatalogViews(catalog, evaluate(catalog))
-    signer = load_signer(catalog.settings, catalog.root, env={}, dev_folder=tmp_path / "dev")
-    (result,) = render_narratives(views, tmp_path / "out", signer=signer, jobs=1).results
-    reader = PdfReader(result.path)
-    text = " ".join(" ".join(p.extract_text() for p in reader.pages).split())
+    reader, text = narrative(starter, tmp_path)
 
     assert MANAGERS - 1 == REVIEWERS_SHOWN_MAX
     assert "Manager 12 (mgr12, Sales manager)" in text

@@ -48,6 +48,7 @@ def test_workers_fill_the_cache_and_the_load_reads_only_from_it(
     cache = ParseCache(tmp_path / "cache")
     assert prefill_module.prefill(cache, generated, paths, workers=2) == len(paths)
     assert prefill_module.missing(cache, paths) == []
+    assert prefill_module.prefill(cache, generated, paths, workers=2) == 0  # warm: no worker
     items = list((tmp_path / "cache" / "items").rglob("*.pickle"))
     assert len(items) == len(list(generated.rglob("*.csv"))) - len(
         list((generated / "extracts").rglob("*.csv"))

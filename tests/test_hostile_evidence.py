@@ -56,6 +56,16 @@ def test_crlf_line_endings_in_one_extract_hide_nothing(tmp_path: Path) -> None:
     assert sod3_subjects(root) == {"b.kowalski"}
 
 
+def test_mixed_line_endings_in_one_extract_hide_nothing(tmp_path: Path) -> None:
+    """One CRLF line among LF lines (an extract edited in another tool): DuckDB's reader
+    takes the file's newline from its first lines and fails on the other kind, so such a
+    file is read by the exact Python reader, as Python's ``csv`` reads it."""
+    line = "BKOWALSKI,b.kowalski,employee,Z_P2P_VENDOR_MAINT"
+    root = tamper(tmp_path, lambda text: text.replace(f"{line}\n", f"{line}\r\n"))
+    assert b"\r\n" in (root / CURRENT).read_bytes()
+    assert sod3_subjects(root) == {"b.kowalski"}
+
+
 @pytest.mark.parametrize(
     ("old", "new"),
     [

@@ -1,9 +1,9 @@
 """Summaries of many plain extracts at once, in DuckDB: one parallel scan, no rows in Python.
 
-A *plain* extract has no quote character, NUL byte or lone carriage return (machine
-exports are). For such a file every physical line is one row and a field is the text
-between two commas, so DuckDB's reader (quotes off, strict) and Python's ``csv`` module
-read it the same way: DuckDB either agrees or fails, and a file it fails on (or whose
+A *plain* extract has no quote character, NUL byte, lone carriage return or mix of CRLF
+and LF line ends (machine exports are). For such a file every physical line is one row
+and a field is the text between two commas, so DuckDB's reader (quotes off, strict) and
+Python's ``csv`` module read it the same way: DuckDB either agrees or fails, and a file it fails on (or whose
 account has two different people behind it, where row order decides) is left to the
 exact Python reader. Values are stripped of whitespace like :meth:`str.strip` does.
 """

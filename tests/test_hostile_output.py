@@ -8,8 +8,10 @@ whole.
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -92,6 +94,39 @@ def test_hostile_text_shows_literally_in_the_site_and_the_pdf(
         for p in PdfReader(out / "narratives/UAR-APP-01.pdf").pages
     )
     assert "<script>alert('x')</script> {{ 7*7 }} {% if 1 %}J{% endif %} **bold**" in text
+
+
+def test_hostile_values_in_an_extract_show_literally_in_the_system_accounts_table(
+    tmp_path: Path,
+) -> None:
+    """The system page's accounts table is raw HTML (fast to convert at 2,000 rows): its
+    cells are HTML-escaped only, so Markdown in an extract's values must still show as text."""
+    catalog = tmp_path / "catalog"
+    shutil.copytree(EXAMPLE, catalog)
+    extract = catalog / "extracts/erp/2026-09-15.csv"
+    hostile = "**bold** _x_ [a](javascript:alert(1)) <b>b</b> | y"
+    before = extract.read_bytes()
+    with extract.open("a", encoding="utf-8", newline="") as handle:
+        csv.writer(handle).writerow([hostile, hostile, "employee", hostile])
+    systems = catalog / "systems.yaml"
+    systems.write_text(
+        systems.read_text(encoding="utf-8")
+        .replace(
+            hashlib.sha256(before).hexdigest(), hashlib.sha256(extract.read_bytes()).hexdigest()
+        )
+        .replace("        records: 32\n", "        records: 33\n", 1),
+        encoding="utf-8",
+    )
+    out = tmp_path / "site"
+    build(catalog, out, pdfs=False)
+    tree = html.fromstring((out / "systems/erp.html").read_bytes())
+    heading = "//h2[normalize-space()='Accounts in the state at the as-of date']"
+    (table,) = tree.xpath(f"{heading}/following::table[1]")
+    rows = [[td.text_content() for td in tr.xpath("td")] for tr in table.xpath(".//tbody/tr")]
+    row = next(r for r in rows if r[0] == hostile)
+    assert row == [hostile, f"{hostile} (unknown)", "employee", hostile]  # not in the directory
+    assert not table.xpath(".//strong | .//em | .//b")
+    assert "javascript:" not in " ".join(table.xpath(".//a/@href"))
 
 
 def _key(folder: Path, passphrase: bytes, *, expired: bool = False) -> Path:

@@ -60,6 +60,19 @@ def md_escape(value: Any) -> Markup:
     return Markup(text)
 
 
+def html_text(value: Any) -> Markup:
+    """Inline text for a cell of a raw HTML table in a Markdown page: HTML-escaped only.
+
+    Python-Markdown passes a raw HTML block through as it is, so Markdown syntax in it is
+    never interpreted and needs no escaping; writing ``_`` as ``&#95;`` there (as
+    :func:`md_escape` must elsewhere) only makes the page larger and slower to convert.
+    Line breaks are folded, so a value can never end the HTML block and start Markdown."""
+    if isinstance(value, Markup):
+        return value
+    text = "" if value is None else visible(str(value))
+    return escape(" ".join(text.split()))
+
+
 _STEP = re.compile(r"^\s*(?:\d+[.)]|[-*•])\s")
 
 
@@ -185,4 +198,5 @@ def make_environment(kind: str, overrides: Path | None = None) -> Environment:
     env.filters["link"] = link
     env.filters["safe_url"] = safe_url
     env.filters["md"] = md_escape
+    env.filters["h"] = html_text
     return env

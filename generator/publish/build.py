@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import hashlib
 import shutil
+import threading
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -25,7 +27,7 @@ from ..resources import DEFAULT_MKDOCS_CONFIG, SOURCE_TREE
 from ..signing.sign import load_signer
 from ..views import CatalogViews
 from .destination import check_site_destination
-from .narratives import NarrativeBatch, render_narratives
+from .narratives import NarrativeBatch, NarrativePlan, plan_narratives
 
 
 def pdf_cache() -> Path:
@@ -40,6 +42,45 @@ def site_cache(out: Path) -> Path:
     renders only the pages it changes."""
     name = hashlib.sha256(str(out.resolve()).encode("utf-8", "surrogatepass")).hexdigest()
     return cache_root() / "site" / name[:32]
+
+
+class _Narratives:
+    """The narratives of one build, written while the site is built.
+
+    With worker processes, the plan is written in a thread of this process (it feeds the
+    workers, signs and writes; the workers lay out): the site's pages are rendered and
+    converted meanwhile, on the core the workers leave, and :meth:`written` waits for the
+    last PDF. With one process, they are written first. A failure on either side stops
+    the other: leaving the block with an error stops the writing at its next PDF."""
+
+    def __init__(self, plan: NarrativePlan | None, progress: Progress) -> None:
+        self.plan = plan
+        self.batch: NarrativeBatch | None = None
+        self._stop = threading.Event()
+        self._pool: ThreadPoolExecutor | None = None
+        self._future: Future[NarrativeBatch] | None = None
+        if plan is None:
+            return
+        if plan.workers > 1 and len(plan.todo) > 1:  # else in this process: nothing to share
+            self._pool = ThreadPoolExecutor(1, thread_name_prefix="narratives")
+            self._future = self._pool.submit(plan.write, progress, self._stop)
+        else:
+            self.batch = plan.write(progress)
+
+    def written(self) -> None:
+        """Wait for every narrative; raises what writing them raised."""
+        if self._future is not None:
+            self.batch = self._future.result()
+
+    def __enter__(self) -> _Narratives:
+        return self
+
+    def __exit__(self, kind: object, error: object, trace: object) -> None:
+        if self._pool is None:
+            return
+        if error is not None:
+            self._stop.set()
+        self._pool.shutdown(wait=True)  # a failed write after a failed site is not reported
 
 
 @dataclass(frozen=True)
@@ -82,35 +123,32 @@ def build(
     with output_lock(out):
         scratch = scratch_dir(out, "pdf")  # .<out>.pdf-PID: the next build removes it if killed
         try:
-            batch = None
+            plan = None
             if pdfs:
                 progress(f"rendering and signing {len(catalog.controls)} narratives")
                 signer = load_signer(catalog.settings, catalog.root, forbidden=(SOURCE_TREE, out))
-                batch = render_narratives(
-                    views,
-                    scratch,
-                    signer=signer,
-                    cache_dir=pdf_cache(),
-                    jobs=jobs,
-                    templates=templates,
-                    progress=progress,
-                )
-            staging = staging_dir(out)
-            try:
-                pages = build_site_into(
-                    views,
-                    staging,
-                    config_file=config_file,
-                    overrides=templates,
-                    pdfs=batch.pdfs if batch else None,
-                    cache_dir=site_cache(out),
-                    progress=progress,
-                )
-                progress("replacing the previous site")
-                swap_in(staging, out)
-            except BaseException:
-                shutil.rmtree(staging, ignore_errors=True)
-                raise
+                plan = plan_narratives(
+                    views, scratch, signer=signer, cache_dir=pdf_cache(), jobs=jobs,
+                    templates=templates, progress=progress,
+                )  # fmt: skip
+            with _Narratives(plan, progress) as narratives:
+                staging = staging_dir(out)
+                try:
+                    pages = build_site_into(
+                        views,
+                        staging,
+                        config_file=config_file,
+                        overrides=templates,
+                        pdfs=plan.pdfs if plan else None,
+                        pdfs_written=narratives.written,
+                        cache_dir=site_cache(out),
+                        progress=progress,
+                    )
+                    progress("replacing the previous site")
+                    swap_in(staging, out)
+                except BaseException:
+                    shutil.rmtree(staging, ignore_errors=True)
+                    raise
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
-    return BuildResult(out, pages, time.perf_counter() - started, evaluation, batch)
+    return BuildResult(out, pages, time.perf_counter() - started, evaluation, narratives.batch)

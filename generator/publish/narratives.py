@@ -12,10 +12,12 @@ from __future__ import annotations
 import json
 import multiprocessing
 import os
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import asdict, dataclass
+from datetime import datetime
 from pathlib import Path
 
 from ..render.narrative import Narrative, build_narratives
@@ -88,7 +90,15 @@ def default_jobs() -> int:
         return os.cpu_count() or 1
 
 
-def _rendered(jobs: Iterable[PdfJob], workers: int, count: int) -> Iterator[RenderedPdf]:
+def _pin_epoch(epoch: str) -> None:
+    """Pool worker initializer: the worker's ``SOURCE_DATE_EPOCH`` is the documents' date,
+    whatever the environment held when it was spawned (the site build sets it meanwhile)."""
+    os.environ["SOURCE_DATE_EPOCH"] = epoch
+
+
+def _rendered(
+    jobs: Iterable[PdfJob], workers: int, count: int, created: datetime
+) -> Iterator[RenderedPdf]:
     """Unsigned PDFs as they are ready: in this process for one worker, else in a process
     pool (spawned, so no lock or thread of this process is inherited).
 
@@ -106,7 +116,12 @@ def _rendered(jobs: Iterable[PdfJob], workers: int, count: int) -> Iterator[Rend
     size = min(workers, count)
     context = multiprocessing.get_context("spawn")
     with secrets_withheld():
-        pool = ProcessPoolExecutor(max_workers=size, mp_context=context)
+        pool = ProcessPoolExecutor(
+            max_workers=size,
+            mp_context=context,
+            initializer=_pin_epoch,
+            initargs=(str(int(created.timestamp())),),
+        )
     with pool:
         pending: dict[Future[RenderedPdf], str] = {}
         source = iter(jobs)
@@ -152,7 +167,62 @@ def _write(path: Path, data: bytes) -> None:
     os.replace(temp, path)
 
 
-def render_narratives(
+@dataclass
+class NarrativePlan:
+    """The narratives one build writes, decided before any is laid out: those unchanged
+    since the last build are already in ``out_dir`` (from the cache); :meth:`write` lays
+    out, signs and writes the others. :attr:`pdfs` names every file it will have written,
+    so the site can link to them (and be built) meanwhile."""
+
+    out_dir: Path
+    signer: DocumentSigner
+    workers: int
+    created: datetime
+    organisation: str
+    narratives: list[Narrative]
+    todo: list[Narrative]
+    jobs: Iterator[PdfJob]
+    keys: dict[str, str]
+    cache: PdfCache
+    results: dict[str, NarrativeResult]
+    started: float
+
+    @property
+    def pdfs(self) -> dict[str, Path]:
+        """Control ID -> the PDF :meth:`write` leaves in ``out_dir``, for every narrative."""
+        return {n.control.id: self.out_dir / f"{slug(n.control.id)}.pdf" for n in self.narratives}
+
+    def write(
+        self, progress: Progress = lambda _: None, stop: threading.Event | None = None
+    ) -> NarrativeBatch:
+        """Lay out, sign and write every narrative not taken from the cache. With ``stop``
+        set (by another thread), stops at the next finished PDF with
+        :class:`NarrativesCancelled`; the files already written stay valid."""
+        total = len(self.narratives)
+        versions = {n.control.id: n.version for n in self.todo}
+        for pdf in _rendered(self.jobs, self.workers, len(self.todo), self.created):
+            if stop is not None and stop.is_set():
+                raise NarrativesCancelled("the narratives were stopped")
+            signed = self.signer.sign(
+                pdf.data, reason=f"Control narrative {pdf.control}", location=self.organisation
+            )
+            target = self.out_dir / f"{slug(pdf.control)}.pdf"
+            _write(target, signed)
+            self.cache.put(slug(pdf.control), self.keys[pdf.control], signed, pdf.pages)
+            self.results[pdf.control] = NarrativeResult(
+                pdf.control, target, versions[pdf.control], pdf.pages, False
+            )
+            progress(f"narrative {len(self.results)}/{total} {pdf.control}: rendered and signed")
+        ordered = tuple(self.results[n.control.id] for n in self.narratives)
+        seconds = time.perf_counter() - self.started
+        return NarrativeBatch(ordered, self.signer.info, seconds, self.workers)
+
+
+class NarrativesCancelled(NarrativeError):
+    """:meth:`NarrativePlan.write` was stopped from another thread (the site build failed)."""
+
+
+def plan_narratives(
     views: CatalogViews,
     out_dir: Path,
     *,
@@ -162,18 +232,9 @@ def render_narratives(
     jobs: int | None = None,
     templates: Path | None = None,
     progress: Progress = lambda _: None,
-) -> NarrativeBatch:
-    """Write one signed narrative per control (default: all; ``controls`` picks some) to
-    ``out_dir/<slug(ID)>.pdf``.
-
-    ``cache_dir`` keeps signed PDFs between builds (``None``: no cache); ``jobs`` is the
-    number of worker processes (default: every core); ``templates`` is an override folder
-    whose ``pdf/`` templates replace the built-in ones. Raises :class:`NarrativeError`
-    (or :class:`~.narrative.UnknownControl`); files already written stay valid.
-
-    Workers are spawned (not forked), so a script calling this with ``jobs > 1`` needs the
-    usual ``if __name__ == "__main__":`` guard; the ``controlbook`` entry point has it.
-    """
+) -> NarrativePlan:
+    """The narratives of :func:`render_narratives`, with those unchanged since the last
+    build already written to ``out_dir`` from the cache."""
     started = time.perf_counter()
     workers = jobs or default_jobs()
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -203,8 +264,7 @@ def render_narratives(
         keys[control] = key
         todo.append(narrative)
     todo.sort(key=lambda n: (-n.weight, n.control.id))  # largest first: the workers end together
-    versions = {n.control.id: n.version for n in todo}
-    jobs = (
+    jobs_ = (
         PdfJob(
             control=n.control.id,
             html=render_html(n, signer.info, env, created),
@@ -215,25 +275,57 @@ def render_narratives(
         )
         for n in todo
     )
-    organisation = views.catalog.settings.organisation
-    for pdf in _rendered(jobs, workers, len(todo)):
-        signed = signer.sign(
-            pdf.data, reason=f"Control narrative {pdf.control}", location=organisation
-        )
-        target = out_dir / f"{slug(pdf.control)}.pdf"
-        _write(target, signed)
-        cache.put(slug(pdf.control), keys[pdf.control], signed, pdf.pages)
-        results[pdf.control] = NarrativeResult(
-            pdf.control, target, versions[pdf.control], pdf.pages, False
-        )
-        progress(f"narrative {len(results)}/{total} {pdf.control}: rendered and signed")
-    ordered = tuple(results[n.control.id] for n in narratives)
-    return NarrativeBatch(ordered, signer.info, time.perf_counter() - started, workers)
+    return NarrativePlan(
+        out_dir=out_dir,
+        signer=signer,
+        workers=workers,
+        created=created,
+        organisation=views.catalog.settings.organisation,
+        narratives=narratives,
+        todo=todo,
+        jobs=jobs_,
+        keys=keys,
+        cache=cache,
+        results=results,
+        started=started,
+    )
+
+
+def render_narratives(
+    views: CatalogViews,
+    out_dir: Path,
+    *,
+    signer: DocumentSigner,
+    controls: list[str] | None = None,
+    cache_dir: Path | None = None,
+    jobs: int | None = None,
+    templates: Path | None = None,
+    progress: Progress = lambda _: None,
+) -> NarrativeBatch:
+    """Write one signed narrative per control (default: all; ``controls`` picks some) to
+    ``out_dir/<slug(ID)>.pdf``.
+
+    ``cache_dir`` keeps signed PDFs between builds (``None``: no cache); ``jobs`` is the
+    number of worker processes (default: every core); ``templates`` is an override folder
+    whose ``pdf/`` templates replace the built-in ones. Raises :class:`NarrativeError`
+    (or :class:`~.narrative.UnknownControl`); files already written stay valid.
+
+    Workers are spawned (not forked), so a script calling this with ``jobs > 1`` needs the
+    usual ``if __name__ == "__main__":`` guard; the ``controlbook`` entry point has it.
+    """
+    plan = plan_narratives(
+        views, out_dir, signer=signer, controls=controls, cache_dir=cache_dir, jobs=jobs,
+        templates=templates, progress=progress,
+    )  # fmt: skip
+    return plan.write(progress)
 
 
 __all__ = [
     "NarrativeBatch",
     "NarrativeError",
+    "NarrativePlan",
     "NarrativeResult",
+    "NarrativesCancelled",
+    "plan_narratives",
     "render_narratives",
 ]

@@ -24,7 +24,9 @@ from jinja2 import (
     Environment,
     FileSystemLoader,
     StrictUndefined,
+    TemplateError,
     TemplateNotFound,
+    TemplateSyntaxError,
     select_autoescape,
 )
 from jinja2.exceptions import SecurityError
@@ -156,8 +158,19 @@ def _template_position(tb: TracebackType | None) -> str:
         if template is not None:
             line = template.get_corresponding_lineno(tb.tb_lineno)
             where = f"{template.filename or template.name}:{line}"
+        elif tb.tb_frame.f_code.co_filename.endswith(".j2"):
+            # a frame Jinja rewrote once rendering failed: the template's file and line
+            where = f"{tb.tb_frame.f_code.co_filename}:{tb.tb_lineno}"
         tb = tb.tb_next
     return where
+
+
+def template_problem(exc: TemplateError) -> str:
+    """``template FILE:LINE: message`` for a template that failed to compile or render
+    (an override, typically)."""
+    if isinstance(exc, TemplateSyntaxError):
+        return f"template {exc.filename or exc.name}:{exc.lineno}: {exc.message}"
+    return f"template {_template_position(exc.__traceback__)}: {exc}"
 
 
 class _Sandbox(ImmutableSandboxedEnvironment):

@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import re
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -20,7 +19,7 @@ from datetime import UTC, datetime, time
 from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment
+from jinja2 import Environment, TemplateError
 from jinja2.defaults import DEFAULT_NAMESPACE
 from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import escape
@@ -32,7 +31,9 @@ from ..references import load_csf, load_owasp_nhi
 from ..resources import TEMPLATES
 from ..views import CatalogViews
 from ..views.types import ALL_DECISIONS_MAX, LISTED, html_id
-from .env import make_environment, visible
+from .env import make_environment, template_problem, visible
+from .mkdocsplugins import files_copied_later_plugin, relative_error_pages, search_separators_plugin
+from .mkdocsplugins import search_separators as search_separators
 from .outdir import output_lock as output_lock
 from .outdir import staging_dir as staging_dir
 from .outdir import swap_in as swap_in
@@ -120,7 +121,10 @@ def render_pages(
                 return Page(path, title, kept)
         hide = "hide:\n  - navigation\n  - toc\n" if wide else ""
         front = f"---\ntitle: {json.dumps(str(escape(title)))}\n{hide}---\n\n"
-        text = front + env.get_template(template).render(**common, **context)
+        try:
+            text = front + env.get_template(template).render(**common, **context)
+        except TemplateError as exc:
+            raise BuildError(f"page {path}: {template_problem(exc)}") from None
         if cache is not None and key:
             cache.put_text(key, text)
         return Page(path, title, text)
@@ -324,8 +328,8 @@ def navigation(pages: list[Page]) -> list[NavItem]:
     ]
 
 
-def write_docs(pages: list[Page], docs: Path, extra_files: dict[str, Path] | None = None) -> None:
-    """Write the pages, the site assets and any extra files (PDFs) into ``docs``."""
+def write_docs(pages: list[Page], docs: Path) -> None:
+    """Write the pages and the site assets into ``docs``."""
     for item in pages:
         target = docs / item.path
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -336,10 +340,6 @@ def write_docs(pages: list[Page], docs: Path, extra_files: dict[str, Path] | Non
         dirs_exist_ok=True,
         ignore=shutil.ignore_patterns("*.md"),
     )
-    for rel, source in (extra_files or {}).items():
-        target = docs / rel
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(source, target)
 
 
 def _front_matter(text: str) -> str:
@@ -366,58 +366,6 @@ class _WarningCollector(logging.Handler):
         self.messages.append(record.getMessage().replace("\n", " "))
 
 
-def _relative_error_pages() -> Any:
-    """A MkDocs plugin that renders error pages (``404.html``) with links relative to the
-    site root, like every other page.
-
-    MkDocs writes them with root-absolute links (``/assets/...``) unless ``site_url`` says
-    where the site lives, which breaks the page from ``file://`` and under a sub-path. The
-    catalog's 404 sits at the site root, so relative links work wherever the site is put;
-    a configuration with ``site_url`` keeps MkDocs' absolute links under that path (the
-    right choice for a server that answers a missing nested URL with the 404 page)."""
-    from mkdocs.plugins import BasePlugin
-    from mkdocs.utils import is_error_template
-
-    class RelativeErrorPages(BasePlugin):  # type: ignore[type-arg]
-        def on_template_context(self, context: Any, *, template_name: str, config: Any) -> Any:
-            if is_error_template(template_name):
-                context["base_url"] = "."
-            return context
-
-    return RelativeErrorPages()
-
-
-_RUN_TOGETHER = re.compile(r"(</(?:td|th|tr|option|text|li|dt|dd)>|<br\s*/?>)(?=[^\s<]|<[^/])")
-"""The end of a table cell, row, option, SVG label or list item, or a line break, directly
-followed by more content (text or an opening tag; never by a closing tag, so a label keeps
-the exact text of the link around it)."""
-
-
-def search_separators(content: str) -> str:
-    """Page HTML with a line break after each table cell, row, option, SVG label, list
-    item and line break that is directly followed by more content.
-
-    The search plugin indexes the text of a page as it stands, so cells written side by
-    side (``<td>high</td><td>BRK-1</td>``) would run together in the index and in the
-    search snippets ("highBRK-1"). A line break between them is no change to how a
-    browser lays the page out (white space between cells, options and SVG labels is not
-    rendered; after a ``<br>`` it starts the next line), and the index then reads "high
-    BRK-1". Python-Markdown writes its own tables this way."""
-    return _RUN_TOGETHER.sub("\\1\n", content)
-
-
-def _search_separators_plugin() -> Any:
-    """A MkDocs plugin that applies :func:`search_separators` to every page before the
-    search plugin indexes it."""
-    from mkdocs.plugins import BasePlugin
-
-    class SearchSeparators(BasePlugin):  # type: ignore[type-arg]
-        def on_page_content(self, html: str, **_: Any) -> str:
-            return search_separators(html)
-
-    return SearchSeparators()
-
-
 def run_mkdocs(
     config_file: Path,
     docs: Path,
@@ -428,11 +376,14 @@ def run_mkdocs(
     epoch: int,
     cache: PageCache | None = None,
     front_matter: list[tuple[str, str]] | None = None,
+    copied_later: dict[str, Path] | None = None,
 ) -> None:
     """Build with MkDocs' Python API; warnings fail the build (strict).
 
     With a ``cache``, unchanged pages are served from it (see :mod:`.sitecache`);
-    ``front_matter`` is every page's front matter by path, which it depends on."""
+    ``front_matter`` is every page's front matter by path, which it depends on.
+    ``copied_later`` are files of the site (site path -> file) that MkDocs does not copy:
+    links to them are checked, and the caller copies them in after the build."""
     from mkdocs.commands.build import build
     from mkdocs.config import load_config
     from mkdocs.exceptions import Abort, ConfigurationError
@@ -452,8 +403,12 @@ def run_mkdocs(
             strict=True,
         )
         if not config.site_url:
-            config.plugins["controlbook-relative-error-pages"] = _relative_error_pages()
-        config.plugins["controlbook-search-separators"] = _search_separators_plugin()
+            config.plugins["controlbook-relative-error-pages"] = relative_error_pages()
+        config.plugins["controlbook-search-separators"] = search_separators_plugin()
+        if copied_later:  # before the page cache, whose key holds every file's path
+            config.plugins["controlbook-files-copied-later"] = files_copied_later_plugin(
+                copied_later
+            )
         if cache is not None:
             custom = config.theme.custom_dir
             inputs = build_inputs(
@@ -488,16 +443,23 @@ def build_site_into(
     config_file: Path,
     overrides: Path | None = None,
     pdfs: dict[str, Path] | None = None,
+    pdfs_written: Callable[[], object] | None = None,
     cache_dir: Path | None = None,
     progress: Progress = lambda _: None,
 ) -> int:
     """Render pages and run MkDocs into ``target`` (a staging folder); returns the page count.
 
-    With ``cache_dir``, the HTML of pages whose inputs did not change since the last
-    build with that cache folder is reused (see :mod:`.sitecache`)."""
+    ``pdfs`` are the narratives by control ID. They need not exist yet when
+    ``pdfs_written`` is given: the pages link to them and MkDocs checks those links, and
+    the files are copied into ``target`` once MkDocs is done and ``pdfs_written()`` has
+    returned (it waits for them, and raises when they could not be written), so the site is
+    built while the narratives are laid out. With ``cache_dir``, the HTML of pages whose
+    inputs did not change since the last build with that cache folder is reused (see
+    :mod:`.sitecache`)."""
     env = site_environment(overrides)
     progress("rendering pages")
     links = {cid: f"../narratives/{slug(cid)}.pdf" for cid in (pdfs or {})}
+    later = {f"narratives/{slug(cid)}.pdf": path for cid, path in (pdfs or {}).items()}
     cache = PageCache(cache_dir) if cache_dir else None
     # Beside the target, named after it: for a staging folder ``.site.staging-PID`` that is
     # ``.site.staging-PID.docs``, which the next build cleans up if this process is killed.
@@ -506,8 +468,7 @@ def build_site_into(
         pages = render_pages(views, env, pdfs=links, cache=cache)
         if docs.exists():
             shutil.rmtree(docs)
-        extra = {f"narratives/{slug(cid)}.pdf": path for cid, path in (pdfs or {}).items()}
-        write_docs(pages, docs, extra)
+        write_docs(pages, docs)
         progress(f"running MkDocs on {len(pages)} pages")
         run_mkdocs(
             config_file,
@@ -520,7 +481,15 @@ def build_site_into(
             epoch=epoch_of(views.evaluation.as_of),
             cache=cache,
             front_matter=[(p.path, _front_matter(p.text)) for p in pages],
+            copied_later=later,
         )
+        if pdfs_written is not None:
+            progress("waiting for the narratives")
+            pdfs_written()
+        for rel, source in later.items():
+            destination = target / rel
+            destination.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, destination)
     finally:
         if cache is not None:
             cache.discard()  # entries of a build that failed are never kept

@@ -95,6 +95,7 @@ def build_inputs(
         *(_version(p) for p in _LIBRARIES),
         (here / "sitecache.py").read_bytes(),
         (here / "site.py").read_bytes(),
+        (here / "mkdocsplugins.py").read_bytes(),
         config_file.read_bytes(),
         _tree_digest(custom_dir) if custom_dir and custom_dir.is_dir() else "",
         site_name,

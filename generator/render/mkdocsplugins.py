@@ -1,0 +1,92 @@
+"""The MkDocs plugins the site build adds to the user's configuration.
+
+Each is built on demand (MkDocs is imported only when a site is built):
+
+- :func:`relative_error_pages`: the 404 page links relative to the site root;
+- :func:`search_separators_plugin`: table cells do not run together in the search index;
+- :func:`files_copied_later_plugin`: files that are part of the site (links to them are
+  checked) but copied into it after MkDocs is done, so that the narratives can still be
+  laid out while MkDocs converts and renders the pages.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+
+def relative_error_pages() -> Any:
+    """A MkDocs plugin that renders error pages (``404.html``) with links relative to the
+    site root, like every other page.
+
+    MkDocs writes them with root-absolute links (``/assets/...``) unless ``site_url`` says
+    where the site lives, which breaks the page from ``file://`` and under a sub-path. The
+    catalog's 404 sits at the site root, so relative links work wherever the site is put;
+    a configuration with ``site_url`` keeps MkDocs' absolute links under that path (the
+    right choice for a server that answers a missing nested URL with the 404 page)."""
+    from mkdocs.plugins import BasePlugin
+    from mkdocs.utils import is_error_template
+
+    class RelativeErrorPages(BasePlugin):  # type: ignore[type-arg]
+        def on_template_context(self, context: Any, *, template_name: str, config: Any) -> Any:
+            if is_error_template(template_name):
+                context["base_url"] = "."
+            return context
+
+    return RelativeErrorPages()
+
+
+_RUN_TOGETHER = re.compile(r"(</(?:td|th|tr|option|text|li|dt|dd)>|<br\s*/?>)(?=[^\s<]|<[^/])")
+"""The end of a table cell, row, option, SVG label or list item, or a line break, directly
+followed by more content (text or an opening tag; never by a closing tag, so a label keeps
+the exact text of the link around it)."""
+
+
+def search_separators(content: str) -> str:
+    """Page HTML with a line break after each table cell, row, option, SVG label, list
+    item and line break that is directly followed by more content.
+
+    The search plugin indexes the text of a page as it stands, so cells written side by
+    side (``<td>high</td><td>BRK-1</td>``) would run together in the index and in the
+    search snippets ("highBRK-1"). A line break between them is no change to how a
+    browser lays the page out (white space between cells, options and SVG labels is not
+    rendered; after a ``<br>`` it starts the next line), and the index then reads "high
+    BRK-1". Python-Markdown writes its own tables this way."""
+    return _RUN_TOGETHER.sub("\\1\n", content)
+
+
+def search_separators_plugin() -> Any:
+    """A MkDocs plugin that applies :func:`search_separators` to every page before the
+    search plugin indexes it."""
+    from mkdocs.plugins import BasePlugin
+
+    class SearchSeparators(BasePlugin):  # type: ignore[type-arg]
+        def on_page_content(self, html: str, **_: Any) -> str:
+            return search_separators(html)
+
+    return SearchSeparators()
+
+
+def files_copied_later_plugin(files: dict[str, Path]) -> Any:
+    """A MkDocs plugin that adds ``files`` (site path -> file) to the site without copying
+    them: MkDocs resolves and checks the links to them as to any other file, and the
+    caller copies them into the site once they exist."""
+    from mkdocs.plugins import BasePlugin
+    from mkdocs.structure.files import File, InclusionLevel
+
+    class CopiedLater(File):
+        def copy_file(self, dirty: bool = False) -> None:
+            """Copied by the caller once the file exists."""
+
+    class FilesCopiedLater(BasePlugin):  # type: ignore[type-arg]
+        def on_files(self, site_files: Any, *, config: Any) -> Any:
+            for rel, path in sorted(files.items()):
+                site_files.append(
+                    CopiedLater.generated(
+                        config, rel, abs_src_path=str(path), inclusion=InclusionLevel.INCLUDED
+                    )
+                )
+            return site_files
+
+    return FilesCopiedLater()

@@ -4,12 +4,17 @@ Peak memory is the peak resident set size (VmHWM) of this process during the sta
 counter is reset before the stage (``/proc/self/clear_refs``, Linux) and read after it.
 Worker processes and subprocesses are reported separately, as the largest peak of any
 child so far (``getrusage(RUSAGE_CHILDREN).ru_maxrss``).
+
+A command run as a user runs it (``controlbook build``) is measured by
+:func:`measure_command`: its peak is the largest total resident size of the process and all
+its descendants (the PDF workers), sampled five times a second while it runs.
 """
 
 from __future__ import annotations
 
 import contextlib
 import resource
+import subprocess
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -51,3 +56,47 @@ def measure(name: str, action: Callable[[], T], note: str = "") -> tuple[T, Stag
     seconds = time.perf_counter() - started
     children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     return result, Stage(name, seconds, _peak_mb(), children, note)
+
+
+def _tree(pid: int) -> list[int]:
+    """``pid`` and its descendants (``/proc/PID/task/TID/children``, Linux)."""
+    found, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        found.append(current)
+        with contextlib.suppress(OSError):
+            for tasks in Path(f"/proc/{current}/task").iterdir():
+                todo += [int(c) for c in (tasks / "children").read_text().split()]
+    return found
+
+
+def _rss_mb(pid: int) -> float:
+    with contextlib.suppress(OSError):
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def measure_command(
+    name: str, command: list[str], *, env: dict[str, str], log: Path
+) -> tuple[subprocess.CompletedProcess[str], Stage]:
+    """Run ``command`` (its standard error to ``log``); return it and its stage, whose
+    ``peak_mb`` is the peak total of the process tree (see the module's docstring)."""
+    started = time.perf_counter()
+    peak = 0.0
+    with log.open("w", encoding="utf-8") as errors:
+        process = subprocess.Popen(
+            command, env=env, stdout=subprocess.PIPE, stderr=errors, text=True
+        )
+        while True:
+            peak = max(peak, sum(_rss_mb(pid) for pid in _tree(process.pid)))
+            try:
+                process.wait(timeout=0.2)
+                break
+            except subprocess.TimeoutExpired:
+                continue
+        out = process.stdout.read() if process.stdout else ""
+    seconds = time.perf_counter() - started
+    done = subprocess.CompletedProcess(command, process.returncode, out, "")
+    return done, Stage(name, seconds, peak, peak, "")

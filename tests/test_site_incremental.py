@@ -260,11 +260,20 @@ def test_page_keys_are_the_same_in_another_process_with_another_string_hash_seed
     assert counts == [[0, pages], [pages, 0]]
 
 
+def _parts(data: bytes) -> tuple[bytes, bytes, bytes]:
+    """An entry's recorded SHA-256, its compressed JSON and its compressed HTML."""
+    digest, _, rest = data.partition(b"\n")
+    stream = zlib.decompressobj()
+    stream.decompress(rest)
+    html = stream.unused_data
+    return digest, rest[: len(rest) - len(html)], html
+
+
 def _rewrite(entry: Path, change: bytes) -> None:
-    """An entry whose HTML was altered, its recorded SHA-256 left as it was."""
-    digest, _, packed = entry.read_bytes().partition(b"\n")
-    body = zlib.decompress(packed).replace(b"Annual approval", change)
-    entry.write_bytes(digest + b"\n" + zlib.compress(body))
+    """An entry whose HTML was altered, its recorded SHA-256s left as they were."""
+    digest, meta, html = _parts(entry.read_bytes())
+    altered = zlib.decompress(html).replace(b"Annual approval", change)
+    entry.write_bytes(digest + b"\n" + meta + zlib.compress(altered))
 
 
 def test_a_tampered_or_truncated_cache_entry_is_not_served(
@@ -274,8 +283,7 @@ def test_a_tampered_or_truncated_cache_entry_is_not_served(
     build(catalog.path, site, pdfs=False)
     altered = []
     for entry in sorted(site_cache(site).glob("*.page")):
-        data = zlib.decompress(entry.read_bytes().partition(b"\n")[2])
-        if b"Annual approval" in data:
+        if b"Annual approval" in zlib.decompress(_parts(entry.read_bytes())[2]):
             altered.append(entry)
     assert len(altered) >= 2
     _rewrite(altered[0], b"Planted text")
@@ -288,12 +296,15 @@ def test_a_tampered_or_truncated_cache_entry_is_not_served(
 
 
 def test_an_entry_is_read_back_only_whole_unaltered_and_under_its_own_key() -> None:
-    page = CachedPage("<p>x</p>", [{"location": "a.html", "title": "A", "text": ""}], ["x"], {})
+    page = CachedPage.of("<p>x</p>", [{"location": "a.html", "title": "A", "text": ""}], ["x"], {})
     data = page.to_bytes("k1")
     assert CachedPage.from_bytes(data, "k1") == page
+    assert CachedPage.from_bytes(data, "k1").html == "<p>x</p>"  # type: ignore[union-attr]
     assert CachedPage.from_bytes(data, "k2") is None  # another page's entry
     assert CachedPage.from_bytes(data[:-3], "k1") is None  # truncated
     assert CachedPage.from_bytes(b"not an entry", "k1") is None
-    digest, _, packed = data.partition(b"\n")
-    body = zlib.decompress(packed).replace(b"<p>x</p>", b"<p>y</p>")
-    assert CachedPage.from_bytes(digest + b"\n" + zlib.compress(body), "k1") is None
+    digest, meta, html = _parts(data)
+    body = zlib.decompress(html).replace(b"<p>x</p>", b"<p>y</p>")
+    assert CachedPage.from_bytes(digest + b"\n" + meta + zlib.compress(body), "k1") is None
+    search = zlib.decompress(meta).replace(b'"A"', b'"B"')
+    assert CachedPage.from_bytes(digest + b"\n" + zlib.compress(search) + html, "k1") is None

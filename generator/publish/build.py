@@ -141,6 +141,7 @@ def build(
                         overrides=templates,
                         pdfs=plan.pdfs if plan else None,
                         pdfs_written=narratives.written,
+                        pages_rendered=views.release,
                         cache_dir=site_cache(out),
                         progress=progress,
                     )

@@ -444,6 +444,7 @@ def build_site_into(
     overrides: Path | None = None,
     pdfs: dict[str, Path] | None = None,
     pdfs_written: Callable[[], object] | None = None,
+    pages_rendered: Callable[[], object] | None = None,
     cache_dir: Path | None = None,
     progress: Progress = lambda _: None,
 ) -> int:
@@ -453,7 +454,9 @@ def build_site_into(
     ``pdfs_written`` is given: the pages link to them and MkDocs checks those links, and
     the files are copied into ``target`` once MkDocs is done and ``pdfs_written()`` has
     returned (it waits for them, and raises when they could not be written), so the site is
-    built while the narratives are laid out. With ``cache_dir``, the HTML of pages whose
+    built while the narratives are laid out. ``pages_rendered()`` is called once every
+    page's Markdown is written, before MkDocs runs: what only the pages needed (the
+    access tables of the evaluation) can be freed there. With ``cache_dir``, the HTML of pages whose
     inputs did not change since the last build with that cache folder is reused (see
     :mod:`.sitecache`)."""
     env = site_environment(overrides)
@@ -469,6 +472,8 @@ def build_site_into(
         if docs.exists():
             shutil.rmtree(docs)
         write_docs(pages, docs)
+        if pages_rendered is not None:
+            pages_rendered()
         progress(f"running MkDocs on {len(pages)} pages")
         run_mkdocs(
             config_file,

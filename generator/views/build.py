@@ -77,6 +77,14 @@ class CatalogViews:
         )
         self.as_of = evaluation.as_of
 
+    def release(self) -> None:
+        """Free what the pages and narratives read once they are rendered: the access
+        tables (millions of rows in DuckDB at enterprise size) and the systems' account
+        lists. A view asked for afterwards is built again."""
+        self.ctx.close()
+        self.__dict__.pop("systems", None)
+        self.__dict__.pop("_state_accounts", None)
+
     # -- small helpers -------------------------------------------------------------
 
     def source(self, location: Location) -> SourceRef:

@@ -76,6 +76,7 @@ class CatalogViews:
             else Context(catalog, evaluation.as_of)
         )
         self.as_of = evaluation.as_of
+        self._people: dict[str, PersonView] = {}
 
     def release(self) -> None:
         """Free what the pages and narratives read once they are rendered: the access
@@ -99,18 +100,27 @@ class CatalogViews:
         return SourceRef(path, location.line, url)
 
     def person(self, person_id: str | None) -> PersonView | None:
+        """The view of a directory entry (or of an ID the directory does not know). One
+        view per ID: at full size it is asked for millions of times (every decision's
+        decider, every account's holder)."""
         if person_id is None:
             return None
-        person: Person | None = self.catalog.people.get(person_id)
-        if person is None:
-            return PersonView(person_id, person_id, "", "unknown", False)
-        return PersonView(
-            person.id,
-            person.name,
-            person.title or "",
-            str(person.kind),
-            person.active_on(self.as_of),
-        )
+        view = self._people.get(person_id)
+        if view is None:
+            person: Person | None = self.catalog.people.get(person_id)
+            view = (
+                PersonView(person_id, person_id, "", "unknown", False)
+                if person is None
+                else PersonView(
+                    person.id,
+                    person.name,
+                    person.title or "",
+                    str(person.kind),
+                    person.active_on(self.as_of),
+                )
+            )
+            self._people[person_id] = view
+        return view
 
     def owner_id(self, control_id: str | None) -> str:
         if control_id is None or control_id not in self.catalog.controls:

@@ -24,7 +24,7 @@ import json
 import os
 import sys
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import date, datetime
 from enum import Enum
 from functools import cache
@@ -231,8 +231,12 @@ class TrendCache:
         days: list[date],
         extracts: ExtractStore,
         rules: tuple[Rule, ...] = RULES,
+        before_evaluating: Callable[[], object] | None = None,
     ) -> list[dict[Severity, int]]:
-        """Open findings per severity of ``catalog`` evaluated at each of ``days``."""
+        """Open findings per severity of ``catalog`` evaluated at each of ``days``;
+        ``before_evaluating()`` is called once before the first day not in the cache is
+        evaluated (the caller frees what it no longer needs: each evaluation builds
+        access tables of its own)."""
         if not days:
             return []
         known = self._known
@@ -246,6 +250,9 @@ class TrendCache:
             counts = _read(entry)
             if counts is None:
                 self.misses += 1
+                if before_evaluating is not None:
+                    before_evaluating()
+                    before_evaluating = None
                 evaluation = evaluate(catalog, day, rules=rules, extracts=extracts)
                 counts = evaluation.by_severity()
                 if evaluation.context is not None:

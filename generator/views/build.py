@@ -515,13 +515,23 @@ class CatalogViews:
             start = end + timedelta(days=1)
         return tuple(out)
 
+    def _access_done(self) -> None:
+        """Before the quarter ends are evaluated (each builds access tables as large as the
+        as-of one): what the pages show of the as-of access tables (the systems' accounts,
+        the SoD register) is built, then the tables are freed. At full size the quarter ends
+        evaluated beside them took the build past 5 GB."""
+        _ = self.systems, self.sod
+        self.ctx.close()
+
     @cached_property
     def findings_trend(self) -> tuple[TrendPointView, ...]:
         """Open findings by severity at each quarter end up to the as-of date, and at the
         as-of date: the catalog evaluated again at each of those days (kept in the trend
         cache while nothing a rule reads changes, see :mod:`generator.evaluation.trendcache`)."""
         days = [q.end for q in self.quarters() if q.end < self.as_of]
-        past = self.trend_cache.counts_at(self.catalog, days, self.ctx.extracts)
+        past = self.trend_cache.counts_at(
+            self.catalog, days, self.ctx.extracts, before_evaluating=self._access_done
+        )
         points = []
         for number, (day, counts) in enumerate(zip(days, past, strict=True), 1):
             points.append(

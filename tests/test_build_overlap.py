@@ -79,36 +79,41 @@ def test_the_site_built_with_the_narratives_has_every_signed_pdf_it_links_to(
     assert not leftovers(tmp_path, out)
 
 
-def test_a_narrative_that_fails_while_the_site_is_built_fails_the_build(
-    example: Path, tmp_path: Path
+def assert_fails_and_leaves_the_site(
+    example: Path, tmp_path: Path, template: str, text: str, match: str
 ) -> None:
+    """A build with ``template`` overridden by ``text`` fails with ``match``; the site of
+    the build before it is unchanged, and no thread or scratch folder is left."""
     out = tmp_path / "site"
     build(example, out, pdfs=False)
     before = snapshot(out)
     overrides = tmp_path / "templates"
-    (overrides / "pdf").mkdir(parents=True)
-    original = (TEMPLATES / "pdf" / "narrative.html.j2").read_text(encoding="utf-8")
-    (overrides / "pdf" / "narrative.html.j2").write_text(
-        original.replace("<body>", '<body><img src="file:///etc/hostname">'), encoding="utf-8"
-    )
-    with pytest.raises(ControlbookError, match="file:///etc/hostname"):
+    (overrides / template).parent.mkdir(parents=True)
+    (overrides / template).write_text(text, encoding="utf-8")
+    with pytest.raises(ControlbookError, match=match):
         build(example, out, templates=overrides, jobs=2)
     assert snapshot(out) == before
     assert not narrative_threads()
     assert not leftovers(tmp_path, out)
+
+
+def test_a_narrative_that_fails_while_the_site_is_built_fails_the_build(
+    example: Path, tmp_path: Path
+) -> None:
+    original = (TEMPLATES / "pdf" / "narrative.html.j2").read_text(encoding="utf-8")
+    hostile = original.replace("<body>", '<body><img src="file:///etc/hostname">')
+    assert_fails_and_leaves_the_site(
+        example, tmp_path, "pdf/narrative.html.j2", hostile, "file:///etc/hostname"
+    )
 
 
 def test_a_site_that_fails_while_the_narratives_are_laid_out_stops_them(
     example: Path, tmp_path: Path
 ) -> None:
-    out = tmp_path / "site"
-    build(example, out, pdfs=False)
-    before = snapshot(out)
-    overrides = tmp_path / "templates"
-    (overrides / "site").mkdir(parents=True)
-    (overrides / "site" / "index.md.j2").write_text("{{ no_such_value }}\n", encoding="utf-8")
-    with pytest.raises(ControlbookError, match=r"index\.md\.j2:1: 'no_such_value' is undefined"):
-        build(example, out, templates=overrides, jobs=2)
-    assert snapshot(out) == before
-    assert not narrative_threads()
-    assert not leftovers(tmp_path, out)
+    assert_fails_and_leaves_the_site(
+        example,
+        tmp_path,
+        "site/index.md.j2",
+        "{{ no_such_value }}\n",
+        r"index\.md\.j2:1: 'no_such_value' is undefined",
+    )

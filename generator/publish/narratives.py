@@ -19,6 +19,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wai
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import TypedDict, Unpack
 
 from ..render.narrative import Narrative, build_narratives
 from ..render.narratives import SignerInfo, attachments_of, pdf_environment, render_html
@@ -291,16 +292,18 @@ def plan_narratives(
     )
 
 
+class PlanOptions(TypedDict, total=False):
+    """The keyword options of :func:`plan_narratives` that :func:`render_narratives` takes."""
+
+    controls: list[str] | None
+    cache_dir: Path | None
+    jobs: int | None
+    templates: Path | None
+    progress: Progress
+
+
 def render_narratives(
-    views: CatalogViews,
-    out_dir: Path,
-    *,
-    signer: DocumentSigner,
-    controls: list[str] | None = None,
-    cache_dir: Path | None = None,
-    jobs: int | None = None,
-    templates: Path | None = None,
-    progress: Progress = lambda _: None,
+    views: CatalogViews, out_dir: Path, *, signer: DocumentSigner, **options: Unpack[PlanOptions]
 ) -> NarrativeBatch:
     """Write one signed narrative per control (default: all; ``controls`` picks some) to
     ``out_dir/<slug(ID)>.pdf``.
@@ -313,11 +316,8 @@ def render_narratives(
     Workers are spawned (not forked), so a script calling this with ``jobs > 1`` needs the
     usual ``if __name__ == "__main__":`` guard; the ``controlbook`` entry point has it.
     """
-    plan = plan_narratives(
-        views, out_dir, signer=signer, controls=controls, cache_dir=cache_dir, jobs=jobs,
-        templates=templates, progress=progress,
-    )  # fmt: skip
-    return plan.write(progress)
+    plan = plan_narratives(views, out_dir, signer=signer, **options)
+    return plan.write(options.get("progress", lambda _: None))
 
 
 __all__ = [

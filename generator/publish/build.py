@@ -54,7 +54,6 @@ class _Narratives:
     the other: leaving the block with an error stops the writing at its next PDF."""
 
     def __init__(self, plan: NarrativePlan | None, progress: Progress) -> None:
-        self.plan = plan
         self.batch: NarrativeBatch | None = None
         self._stop = threading.Event()
         self._pool: ThreadPoolExecutor | None = None

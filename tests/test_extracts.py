@@ -145,18 +145,33 @@ def test_an_invisible_character_in_an_id_is_a_data_error_with_its_line(
         store.summary(REL)
 
 
-def test_a_crlf_extract_after_an_lf_one_gives_all_its_rows(starter: CatalogDir) -> None:
-    """Each file is read with its own line endings (one read_csv per file)."""
-    from generator.evidence.extractscan import summarise
+def test_crlf_and_lf_extracts_read_together_give_all_their_rows(starter: CatalogDir) -> None:
+    """Files are read many to a ``read_csv``, one read per kind of line end: a CRLF file
+    read with LF files (or the other way round) would give no rows."""
+    from generator.evidence.extractscan import PlainFile, summarise
 
-    lf = starter.path / "extracts" / "lf.csv"
-    crlf = starter.path / "extracts" / "crlf.csv"
-    lf.write_bytes(f"{HEADER}\na,m.novak,employee,X\n".encode())
-    crlf.write_bytes(f"{HEADER}\r\nb,s.kim,employee,Y\r\nc,s.kim,employee,Z\r\n".encode())
-    found = summarise({"lf": lf, "crlf": crlf})
-    assert found["lf"] is not None
+    files = {
+        "lf": (f"{HEADER}\na,m.novak,employee,X\n", False),
+        "crlf": (f"{HEADER}\r\nb,s.kim,employee,Y\r\nc,s.kim,employee,Z\r\n", True),
+        "lf2": (f"{HEADER}\nd,j.doe,employee,X\n", False),
+        "crlf2": (f"{HEADER}\r\ne,j.doe,employee,Y\r\n", True),
+    }
+    store = ExtractStore(starter.load())
+    plain: dict[str, PlainFile] = {}
+    for name, (text, crlf) in files.items():
+        (starter.path / "extracts" / f"{name}.csv").write_bytes(text.encode())
+        file = store.plain_file(f"extracts/{name}.csv")
+        assert file is not None
+        assert file.crlf is crlf
+        plain[name] = file
+    found = summarise(plain)
+    assert {name: s.rows for name, s in found.items() if s} == {
+        "lf": 1,
+        "crlf": 2,
+        "lf2": 1,
+        "crlf2": 1,
+    }
     assert found["crlf"] is not None
-    assert (found["lf"].rows, found["crlf"].rows) == (1, 2)
     assert found["crlf"].holders == {"b": "s.kim", "c": "s.kim"}
 
 

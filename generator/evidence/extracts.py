@@ -33,7 +33,7 @@ from ..model import (
     ExtractKind,
     population_systems,
 )
-from .extractscan import ExtractSummary, norm, summarise
+from .extractscan import ExtractSummary, PlainFile, norm, summarise
 from .summarycache import SummaryCache, summary_cache
 
 _TYPES = {t.value for t in AccountType}
@@ -138,6 +138,8 @@ class _Hashed:
     plain: bool
     """No quote, NUL, lone carriage return or mix of CRLF and LF line ends: one row per
     line, fields between commas."""
+    crlf: bool
+    """Its lines end in CRLF."""
 
 
 def _hash_file(target: Path) -> _Hashed:
@@ -165,7 +167,7 @@ def _hash_file(target: Path) -> _Hashed:
     # one kind of line end: DuckDB takes the newline from the first lines and fails on a
     # CRLF line among LF ones (or the other way round)
     one_kind = carriage == crlf and crlf in (0, lf)
-    return _Hashed(digest.hexdigest(), not special and one_kind and not suspicious)
+    return _Hashed(digest.hexdigest(), not special and one_kind and not suspicious, crlf > 0)
 
 
 def _summary_of(rows: list[AccessRow]) -> ExtractSummary:
@@ -288,10 +290,10 @@ class ExtractStore:
                 if (kept := self.summaries.get(self._hashes[rel].sha256)) is not None:
                     self._summaries[rel] = kept
         todo = [rel for rel in rels if rel not in self._summaries]
-        plain = {rel: paths[rel] for rel in todo if rel in paths and self.duckdb_readable(rel)}
-        for rel, path in plain.items():
-            self._check_header(rel, path)
-        found = summarise(plain, shared={rel for rel in plain if self.has_system_column(rel)})
+        plain = {rel: file for rel in todo if rel in paths and (file := self.plain_file(rel))}
+        for rel, file in plain.items():
+            self._check_header(rel, file.path)
+        found = summarise(plain)
         for rel in todo:
             summary = found.get(rel)
             if summary is None or not set(summary.by_type) <= _TYPES:
@@ -307,6 +309,15 @@ class ExtractStore:
         if target is None or _GLOB & set(str(target)):
             return False
         return self._hash(rel, target).plain
+
+    def plain_file(self, rel: str) -> PlainFile | None:
+        """How DuckDB reads this extract exactly as the Python reader does, or None when it
+        cannot (see :meth:`duckdb_readable`)."""
+        if not self.duckdb_readable(rel):
+            return None
+        target = self.path(rel)
+        assert target is not None
+        return PlainFile(target, self.has_system_column(rel), self._hash(rel, target).crlf)
 
     def has_system_column(self, rel: str) -> bool:
         """Whether the extract starts with a system column (one file over several systems)."""

@@ -93,24 +93,49 @@ def strip_sql(column: str) -> str:
     )
 
 
-def read_plain(path: Path, shared: bool = False) -> str:
-    """SQL reading one plain extract as Python's ``csv`` does (one file per ``read_csv``:
-    a multi-file read takes the first file's dialect, and a CRLF file after an LF one
-    would silently give no rows). Every extract reads with a ``system`` column (NULL but
-    in a ``shared`` extract, one over several systems, whose first column it is)."""
-    quoted = "'" + str(path).replace("'", "''") + "'"
-    columns, system = (_SHARED_COLUMNS, "") if shared else (_COLUMNS, "NULL::VARCHAR AS system, ")
-    return (
-        f"SELECT {system}* FROM read_csv({quoted}, header = true, columns = {columns}, "
-        f"filename = true, auto_detect = false, delim = ',', quote = '', escape = '', "
-        f"max_line_size = {_LINE_LIMIT})"
+@dataclass(frozen=True)
+class PlainFile:
+    """A plain extract on disk, and what DuckDB must be told to read it."""
+
+    path: Path
+    shared: bool = False
+    """It starts with a system column (one extract over several systems)."""
+    crlf: bool = False
+    """Its lines end in CRLF (else in LF)."""
+
+
+def read_plain(files: Iterable[PlainFile]) -> str:
+    """SQL reading plain extracts as Python's ``csv`` does, with the columns ``system``
+    (NULL but in a shared extract), the extract columns and ``filename``.
+
+    Files of one dialect (line end, system column) are one multi-file ``read_csv``, which
+    DuckDB scans in parallel; a read takes one set of options for all its files, and a
+    CRLF file read as LF (or the other way round) would silently give no rows, so each
+    dialect has a read of its own."""
+    groups: dict[tuple[bool, bool], list[Path]] = {}
+    for file in files:
+        groups.setdefault((file.shared, file.crlf), []).append(file.path)
+    if not groups:
+        raise ValueError("no files to read")
+    return " UNION ALL ".join(
+        _read_csv(paths, shared, crlf) for (shared, crlf), paths in sorted(groups.items())
     )
 
 
-def _query(paths: Iterable[tuple[Path, bool]]) -> str:
+def _read_csv(paths: list[Path], shared: bool, crlf: bool) -> str:
+    quoted = ", ".join("'" + str(path).replace("'", "''") + "'" for path in paths)
+    columns, system = (_SHARED_COLUMNS, "") if shared else (_COLUMNS, "NULL::VARCHAR AS system, ")
+    newline = r"\r\n" if crlf else r"\n"
+    return (
+        f"SELECT {system}* FROM read_csv([{quoted}], header = true, columns = {columns}, "
+        f"filename = true, auto_detect = false, delim = ',', quote = '', escape = '', "
+        f"new_line = '{newline}', max_line_size = {_LINE_LIMIT})"
+    )
+
+
+def _query(files: Iterable[PlainFile]) -> str:
     """Group the raw rows first (cheap), then strip the far fewer distinct values. In a
     shared extract an account is named ``system/account`` (see ``AccessRow.key``)."""
-    files = " UNION ALL ".join(read_plain(p, shared) for p, shared in paths)
     account = (
         f"CASE WHEN system IS NULL THEN {strip_sql('account')} "
         f"ELSE {strip_sql('system')} || '/' || {strip_sql('account')} END"
@@ -118,7 +143,7 @@ def _query(paths: Iterable[tuple[Path, bool]]) -> str:
     return f"""
         WITH raw AS (
             SELECT filename, system, account_type, account, person, count(*) AS n
-            FROM ({files})
+            FROM ({read_plain(files)})
             GROUP BY ALL
         ), stripped AS (
             SELECT filename, {strip_sql("account_type")} AS account_type,
@@ -131,27 +156,25 @@ def _query(paths: Iterable[tuple[Path, bool]]) -> str:
     """
 
 
-def summarise(
-    files: dict[str, Path], shared: set[str] | frozenset[str] = frozenset()
-) -> dict[str, ExtractSummary | None]:
-    """Summaries of plain extracts (catalog path -> file; ``shared``: those with a system
-    column); ``None`` for a file that the exact Python reader must read instead."""
+def summarise(files: dict[str, PlainFile]) -> dict[str, ExtractSummary | None]:
+    """Summaries of plain extracts (catalog path -> file); ``None`` for a file that the
+    exact Python reader must read instead."""
     if not files:
         return {}
     db = duckdb.connect()
     try:
         try:
-            rows = db.execute(_query((p, rel in shared) for rel, p in files.items())).fetchall()
+            rows = db.execute(_query(files.values())).fetchall()
         except duckdb.Error:
             if len(files) == 1:
                 return dict.fromkeys(files)
             out: dict[str, ExtractSummary | None] = {}
-            for rel, path in files.items():  # find the file(s) DuckDB cannot read
-                out.update(summarise({rel: path}, shared))
+            for rel, file in files.items():  # find the file(s) DuckDB cannot read
+                out.update(summarise({rel: file}))
             return out
     finally:
         db.close()
-    by_path = {str(path): rel for rel, path in files.items()}
+    by_path = {str(file.path): rel for rel, file in files.items()}
     counts = dict.fromkeys(files, 0)
     holders: dict[str, dict[str, str]] = {rel: {} for rel in files}
     types: dict[str, dict[str, set[str]]] = {rel: {} for rel in files}

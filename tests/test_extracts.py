@@ -28,6 +28,8 @@ CASES = {
     "quoted": f'{HEADER}\n"skim","s.kim",employee,"AP, all"\n"multi, comma",x,service,"Y ""2"""\n',
     "lone CR": f"{HEADER}\rskim,s.kim,employee,AP\rsvc,,service,API\r",
     "two people": f"{HEADER}\nskim,s.kim,employee,AP\nskim,j.doe,employee,GL\nskim,,employee,X\n",
+    "two people, two types": f"{HEADER}\nskim,s.kim,service,AP\nskim,j.doe,employee,GL\n",
+    "two people, two types, reversed": f"{HEADER}\nskim,j.doe,employee,GL\nskim,s.kim,service,AP\n",
     "header only": f"{HEADER}\n",
 }
 

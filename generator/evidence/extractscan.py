@@ -133,9 +133,11 @@ def _read_csv(paths: list[Path], shared: bool, crlf: bool) -> str:
     )
 
 
-def _query(files: Iterable[PlainFile]) -> str:
-    """Group the raw rows first (cheap), then strip the far fewer distinct values. In a
-    shared extract an account is named ``system/account`` (see ``AccessRow.key``)."""
+def _stripped(files: Iterable[PlainFile]) -> str:
+    """SQL for the files' distinct (file, account type, account, person) with their row
+    counts: the raw rows are grouped first (cheap), then the far fewer distinct values are
+    stripped. In a shared extract an account is named ``system/account`` (see
+    ``AccessRow.key``)."""
     account = (
         f"CASE WHEN system IS NULL THEN {strip_sql('account')} "
         f"ELSE {strip_sql('system')} || '/' || {strip_sql('account')} END"
@@ -145,26 +147,43 @@ def _query(files: Iterable[PlainFile]) -> str:
             SELECT filename, system, account_type, account, person, count(*) AS n
             FROM ({read_plain(files)})
             GROUP BY ALL
-        ), stripped AS (
-            SELECT filename, {strip_sql("account_type")} AS account_type,
-                   {account} AS account, {strip_sql("person")} AS person, n
-            FROM raw
         )
-        SELECT filename, account_type, account,
-               max(nullif(person, '')), count(DISTINCT nullif(person, '')), sum(n)
-        FROM stripped GROUP BY ALL
+        SELECT filename, {strip_sql("account_type")} AS account_type,
+               {account} AS account, nullif({strip_sql("person")}, '') AS person, n
+        FROM raw
     """
+
+
+_BY_TYPE = """
+    SELECT filename, account_type, list(DISTINCT account), sum(n)::BIGINT
+    FROM stripped GROUP BY ALL ORDER BY ALL
+"""
+"""Each file's accounts of each type, and its rows."""
+_HOLDERS = """
+    SELECT filename, list(account ORDER BY account), list(person ORDER BY account),
+           max(people)
+    FROM (
+        SELECT filename, account, max(person) AS person, count(DISTINCT person) AS people
+        FROM stripped WHERE person IS NOT NULL GROUP BY ALL
+    )
+    GROUP BY ALL
+"""
+"""Each file's accounts with a person, that person, and the most people one account has
+(with two, the file's last row decides: only the Python reader knows it)."""
 
 
 def summarise(files: dict[str, PlainFile]) -> dict[str, ExtractSummary | None]:
     """Summaries of plain extracts (catalog path -> file); ``None`` for a file that the
-    exact Python reader must read instead."""
+    exact Python reader must read instead. The values come back as one list per file and
+    account type, never as a Python loop over millions of rows."""
     if not files:
         return {}
     db = duckdb.connect()
     try:
         try:
-            rows = db.execute(_query(files.values())).fetchall()
+            db.execute(f"CREATE TEMP TABLE stripped AS {_stripped(files.values())}")
+            by_type = db.execute(_BY_TYPE).fetchall()
+            people = db.execute(_HOLDERS).fetchall()
         except duckdb.Error:
             if len(files) == 1:
                 return dict.fromkeys(files)
@@ -176,22 +195,17 @@ def summarise(files: dict[str, PlainFile]) -> dict[str, ExtractSummary | None]:
         db.close()
     by_path = {str(file.path): rel for rel, file in files.items()}
     counts = dict.fromkeys(files, 0)
-    holders: dict[str, dict[str, str]] = {rel: {} for rel in files}
-    types: dict[str, dict[str, set[str]]] = {rel: {} for rel in files}
-    ambiguous: set[str] = set()
-    for filename, account_type, account, person, people, count in rows:
+    types: dict[str, dict[str, frozenset[str]]] = {rel: {} for rel in files}
+    for filename, account_type, accounts, rows in by_type:
         rel = by_path[filename]
-        counts[rel] += count
-        types[rel].setdefault(account_type, set()).add(account)
-        if people > 1:
-            ambiguous.add(rel)  # the last row decides: only the Python reader knows it
-        elif person is not None:
-            holders[rel][account] = person
+        counts[rel] += rows
+        types[rel][account_type] = frozenset(accounts)
+    holders: dict[str, dict[str, str] | None] = {rel: {} for rel in files}
+    for filename, accounts, persons, most in people:
+        holders[by_path[filename]] = dict(zip(accounts, persons, strict=True)) if most < 2 else None
     return {
         rel: None
-        if rel in ambiguous
-        else ExtractSummary(
-            counts[rel], holders[rel], {t: frozenset(a) for t, a in types[rel].items()}
-        )
+        if (held := holders[rel]) is None
+        else ExtractSummary(counts[rel], held, types[rel])
         for rel in files
     }

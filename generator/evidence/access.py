@@ -108,6 +108,10 @@ class AccessIndex:
             if extracts.path(part.extract.file) is not None
         ]
         self.db = duckdb.connect()
+        # give the memory of the intermediate tables back to the system in the background:
+        # without it the process kept 0.8 GB more at full size (4.7M rows) for the rest of
+        # the build, the pages and narratives included
+        self.db.execute("SET allocator_background_threads = true")
         self._load()
 
     def _load(self) -> None:

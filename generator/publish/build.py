@@ -60,7 +60,7 @@ class _Narratives:
         self._future: Future[NarrativeBatch] | None = None
         if plan is None:
             return
-        if plan.workers > 1 and len(plan.todo) > 1:  # else in this process: nothing to share
+        if plan.workers > 1 and plan.todo > 1:  # else in this process: nothing to share
             self._pool = ThreadPoolExecutor(1, thread_name_prefix="narratives")
             self._future = self._pool.submit(plan.write, progress, self._stop)
         else:

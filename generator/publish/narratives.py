@@ -14,6 +14,7 @@ import multiprocessing
 import os
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import asdict, dataclass
@@ -180,9 +181,13 @@ class NarrativePlan:
     workers: int
     created: datetime
     organisation: str
-    narratives: list[Narrative]
-    todo: list[Narrative]
+    controls: list[str]
+    """Every narrative's control, in the catalog's order."""
+    versions: dict[str, str]
+    """The control version of each narrative to lay out."""
     jobs: Iterator[PdfJob]
+    """The narratives to lay out, largest first; each view model is let go once its HTML
+    is made (all 1,000 held until the last PDF were 0.9 GB at full size)."""
     keys: dict[str, str]
     cache: PdfCache
     results: dict[str, NarrativeResult]
@@ -191,7 +196,12 @@ class NarrativePlan:
     @property
     def pdfs(self) -> dict[str, Path]:
         """Control ID -> the PDF :meth:`write` leaves in ``out_dir``, for every narrative."""
-        return {n.control.id: self.out_dir / f"{slug(n.control.id)}.pdf" for n in self.narratives}
+        return {control: self.out_dir / f"{slug(control)}.pdf" for control in self.controls}
+
+    @property
+    def todo(self) -> int:
+        """The number of narratives to lay out."""
+        return len(self.versions)
 
     def write(
         self, progress: Progress = lambda _: None, stop: threading.Event | None = None
@@ -199,9 +209,8 @@ class NarrativePlan:
         """Lay out, sign and write every narrative not taken from the cache. With ``stop``
         set (by another thread), stops at the next finished PDF with
         :class:`NarrativesCancelled`; the files already written stay valid."""
-        total = len(self.narratives)
-        versions = {n.control.id: n.version for n in self.todo}
-        for pdf in _rendered(self.jobs, self.workers, len(self.todo), self.created):
+        total = len(self.controls)
+        for pdf in _rendered(self.jobs, self.workers, self.todo, self.created):
             if stop is not None and stop.is_set():
                 raise NarrativesCancelled("the narratives were stopped")
             signed = self.signer.sign(
@@ -211,10 +220,10 @@ class NarrativePlan:
             _write(target, signed)
             self.cache.put(slug(pdf.control), self.keys[pdf.control], signed, pdf.pages)
             self.results[pdf.control] = NarrativeResult(
-                pdf.control, target, versions[pdf.control], pdf.pages, False
+                pdf.control, target, self.versions[pdf.control], pdf.pages, False
             )
             progress(f"narrative {len(self.results)}/{total} {pdf.control}: rendered and signed")
-        ordered = tuple(self.results[n.control.id] for n in self.narratives)
+        ordered = tuple(self.results[control] for control in self.controls)
         seconds = time.perf_counter() - self.started
         return NarrativeBatch(ordered, self.signer.info, seconds, self.workers)
 
@@ -265,26 +274,31 @@ def plan_narratives(
         keys[control] = key
         todo.append(narrative)
     todo.sort(key=lambda n: (-n.weight, n.control.id))  # largest first: the workers end together
-    jobs_ = (
-        PdfJob(
-            control=n.control.id,
-            html=render_html(n, signer.info, env, created),
-            base_url=dirs[0].as_uri() + "/",
-            created=created,
-            attachments=attachments_of(n),
-            allowed_roots=allowed,
-        )
-        for n in todo
-    )
+    controls = [n.control.id for n in narratives]
+    versions = {n.control.id: n.version for n in todo}
+    del narratives
+
+    def jobs_(waiting: deque[Narrative]) -> Iterator[PdfJob]:
+        while waiting:
+            n = waiting.popleft()
+            yield PdfJob(
+                control=n.control.id,
+                html=render_html(n, signer.info, env, created),
+                base_url=dirs[0].as_uri() + "/",
+                created=created,
+                attachments=attachments_of(n),
+                allowed_roots=allowed,
+            )
+
     return NarrativePlan(
         out_dir=out_dir,
         signer=signer,
         workers=workers,
         created=created,
         organisation=views.catalog.settings.organisation,
-        narratives=narratives,
-        todo=todo,
-        jobs=jobs_,
+        controls=controls,
+        versions=versions,
+        jobs=jobs_(deque(todo)),
         keys=keys,
         cache=cache,
         results=results,

@@ -472,9 +472,12 @@ def build_site_into(
         if docs.exists():
             shutil.rmtree(docs)
         write_docs(pages, docs)
+        count, nav = len(pages), navigation(pages)
+        front_matter = [(p.path, _front_matter(p.text)) for p in pages]
+        del pages  # MkDocs reads the Markdown from ``docs``: not held twice while it runs
         if pages_rendered is not None:
             pages_rendered()
-        progress(f"running MkDocs on {len(pages)} pages")
+        progress(f"running MkDocs on {count} pages")
         run_mkdocs(
             config_file,
             docs,
@@ -482,10 +485,10 @@ def build_site_into(
             site_name=str(
                 escape(visible(f"{views.catalog.settings.organisation} control catalog"))
             ),
-            nav=navigation(pages),
+            nav=nav,
             epoch=epoch_of(views.evaluation.as_of),
             cache=cache,
-            front_matter=[(p.path, _front_matter(p.text)) for p in pages],
+            front_matter=front_matter,
             copied_later=later,
         )
         if pdfs_written is not None:
@@ -499,4 +502,4 @@ def build_site_into(
         if cache is not None:
             cache.discard()  # entries of a build that failed are never kept
         shutil.rmtree(docs, ignore_errors=True)
-    return len(pages)
+    return count

@@ -224,3 +224,14 @@ def test_rows_of_a_system_the_shared_extract_does_not_name_are_an_error(
     result = CliRunner().invoke(main, ["validate", str(starter.path)])
     assert result.exit_code == 2
     assert f"{shared}:3:1: error: system 'crm' is not one of the systems" in result.output
+
+
+def test_indexes_forgotten_after_the_rules_are_built_again_the_same(starter: CatalogDir) -> None:
+    """A build frees the rules' indexes of the extracts before MkDocs runs; a question
+    asked afterwards gets the same answer."""
+    store = _store(starter, CASES["padded"])
+    summary = store.summary(REL)
+    before = (summary.accounts, summary.normalised, summary.types_of, store.rows(REL))
+    store.forget_indexes()
+    assert not {"accounts", "normalised", "types_of"} & vars(summary).keys()
+    assert (summary.accounts, summary.normalised, summary.types_of, store.rows(REL)) == before

@@ -231,6 +231,15 @@ class ExtractStore:
         self._texts: OrderedDict[str, tuple[str, str | None]] = OrderedDict()
         self._shared: dict[str, bool] = {}
 
+    def forget_indexes(self) -> None:
+        """Free what only the rules read (see :meth:`ExtractSummary.forget_indexes`), the
+        texts kept for searches and the rows read by the Python reader; each is read or
+        built again when asked."""
+        for summary in self._summaries.values():
+            summary.forget_indexes()
+        self._texts.clear()
+        self._rows.clear()
+
     def path(self, rel: str) -> Path | None:
         """The file on disk, or None when missing or outside the catalog."""
         target = self.catalog.resolve(rel)

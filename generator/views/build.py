@@ -80,9 +80,11 @@ class CatalogViews:
 
     def release(self) -> None:
         """Free what the pages and narratives read once they are rendered: the access
-        tables (millions of rows in DuckDB at enterprise size) and the systems' account
-        lists. A view asked for afterwards is built again."""
+        tables (millions of rows in DuckDB at enterprise size), the rules' indexes of the
+        extracts and the systems' account lists. A view asked for afterwards is built
+        again."""
         self.ctx.close()
+        self.ctx.extracts.forget_indexes()
         self.__dict__.pop("systems", None)
         self.__dict__.pop("_state_accounts", None)
 

@@ -54,11 +54,14 @@ class Context:
         return self.catalog.settings
 
     def close(self) -> None:
-        """Free the access tables, if a rule built them (an evaluation at a past date is
-        done with them once counted; many held at once would not fit in memory)."""
+        """Free the access tables, if a rule built them, and what the rules kept per review
+        item and per extract (an evaluation at a past date is done with them once counted;
+        many held at once would not fit in memory). Asked again, each is built again."""
         access = self.__dict__.pop("access", None)
         if access is not None:
             access.close()
+        self.__dict__.pop("_item_keys", None)
+        self.__dict__.pop("_holders", None)
 
     @cached_property
     def access(self) -> AccessIndex:

@@ -82,15 +82,25 @@ def measure_command(
     name: str, command: list[str], *, env: dict[str, str], log: Path
 ) -> tuple[subprocess.CompletedProcess[str], Stage]:
     """Run ``command`` (its standard error to ``log``); return it and its stage, whose
-    ``peak_mb`` is the peak total of the process tree (see the module's docstring)."""
+    ``peak_mb`` is the peak total of the process tree (see the module's docstring). Each
+    sample is written beside the log (``.memory.tsv``: seconds, the command's own MB, the
+    tree's MB), to be read next to the log's timestamped phases."""
     started = time.perf_counter()
     peak = 0.0
-    with log.open("w", encoding="utf-8") as errors:
+    timeline = log.with_suffix(".memory.tsv")
+    with (
+        log.open("w", encoding="utf-8") as errors,
+        timeline.open("w", encoding="utf-8") as samples,
+    ):
+        samples.write("seconds\tcommand MB\ttree MB\n")
         process = subprocess.Popen(
             command, env=env, stdout=subprocess.PIPE, stderr=errors, text=True
         )
         while True:
-            peak = max(peak, sum(_rss_mb(pid) for pid in _tree(process.pid)))
+            own = _rss_mb(process.pid)
+            total = own + sum(_rss_mb(pid) for pid in _tree(process.pid)[1:])
+            peak = max(peak, total)
+            samples.write(f"{time.perf_counter() - started:.1f}\t{own:.0f}\t{total:.0f}\n")
             try:
                 process.wait(timeout=0.2)
                 break

@@ -87,3 +87,9 @@ def test_the_benchmark_runs_every_stage_on_a_small_catalog(tmp_path: Path) -> No
     assert data["facts"]["ERR-1 findings"] == 0
     assert data["facts"]["controls"] == 20
     assert "rebuild after one control changed" in result.stdout
+    timeline = (tmp_path / "build-full.memory.tsv").read_text().splitlines()
+    assert timeline[0] == "seconds\tcommand MB\ttree MB"
+    samples = [tuple(map(float, line.split("\t"))) for line in timeline[1:]]
+    assert samples
+    assert max(tree for _, _, tree in samples) > 0
+    assert all(own <= tree for _, own, tree in samples)

@@ -16,7 +16,6 @@ findings.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from functools import cached_property
@@ -70,10 +69,6 @@ class OrphanAccount:
     accounts: tuple[str, ...]
 
 
-def _sql_str(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
-
-
 def _insert(db: duckdb.DuckDBPyConnection, table: str, rows: list[tuple[object, ...]]) -> None:
     """Insert many rows in one statement: each column is passed as one list parameter
     and unnested (``executemany`` runs one statement per row, and SQL literals must be
@@ -83,11 +78,6 @@ def _insert(db: duckdb.DuckDBPyConnection, table: str, rows: list[tuple[object, 
     columns = list(zip(*rows, strict=True))
     unnested = ", ".join("unnest(?)" for _ in columns)
     db.execute(f"INSERT INTO {table} SELECT {unnested}", [list(c) for c in columns])
-
-
-def _sql_list(values: Iterable[str]) -> str:
-    """A SQL list literal of strings (views cannot take prepared parameters)."""
-    return "[" + ", ".join(_sql_str(v) for v in values) + "]"
 
 
 _STRIPPED = ("account", "person", "account_type", "entitlement")
@@ -114,8 +104,9 @@ class AccessIndex:
         self.db.execute("SET allocator_background_threads = true")
         self._load()
 
-    def _load(self) -> None:
-        db = self.db
+    def _files(self) -> tuple[dict[str, PlainFile], dict[str, list[tuple[object, ...]]]]:
+        """The state files DuckDB reads (plain ones), and the rows of the others as the
+        Python reader gives them."""
         self.extracts.summarise(part.extract.file for _, part in self.parts)
         plain: dict[str, PlainFile] = {}
         python: dict[str, list[tuple[object, ...]]] = {}
@@ -131,6 +122,11 @@ class AccessIndex:
                     (rel, r.system or None, r.account, r.person, r.account_type, r.entitlement)
                     for r in self.extracts.rows(rel)
                 ]
+        return plain, python
+
+    def _load(self) -> None:
+        db = self.db
+        plain, python = self._files()
         db.execute(
             "CREATE TABLE python_rows(file VARCHAR, system VARCHAR, account VARCHAR, "
             "person VARCHAR, account_type VARCHAR, entitlement VARCHAR)"

@@ -11,7 +11,7 @@ import re
 import pytest
 
 from generator.evidence.extracts import ExtractError, ExtractStore
-from generator.evidence.extractscan import norm
+from generator.evidence.extractscan import ExtractSummary, norm
 from tests.conftest import CatalogDir
 
 REL = "extracts/app-2026-03-31.csv"
@@ -235,3 +235,24 @@ def test_indexes_forgotten_after_the_rules_are_built_again_the_same(starter: Cat
     store.forget_indexes()
     assert not {"accounts", "normalised", "types_of"} & vars(summary).keys()
     assert (summary.accounts, summary.normalised, summary.types_of, store.rows(REL)) == before
+
+
+@pytest.mark.parametrize(
+    "by_type",
+    [
+        {"employee": {"a.one", "b.two"}},
+        {"employee": {"a.one", "b.two"}, "service": {"svc-1", "B.Two "}},
+        {"employee": {"x"}, "service": {" X"}, "shared": {"x", "y"}},
+        {"employee": set(), "service": {"only"}},
+    ],
+    ids=["one type", "an account of two types in another case", "three types", "an empty type"],
+)
+def test_types_of_names_every_type_an_account_has_rows_of(by_type: dict[str, set[str]]) -> None:
+    """REM-1 and POP-2 ask which account types an account has rows of, compared as
+    :func:`norm` does; the index shares one set per type, and is the plain definition."""
+    summary = ExtractSummary(0, {}, {t: frozenset(a) for t, a in by_type.items()})
+    expected: dict[str, set[str]] = {}
+    for account_type, accounts in by_type.items():
+        for account in accounts:
+            expected.setdefault(norm(account), set()).add(account_type)
+    assert summary.types_of == {a: frozenset(t) for a, t in expected.items()}

@@ -23,6 +23,7 @@ import sys
 from pathlib import Path
 from subprocess import DEVNULL, PIPE
 
+from ..gctune import tune_for_large_catalogs
 from ..model.reviews import ItemsFile
 from .itemscsv import MAX_ITEMS_BYTES
 from .parsecache import ParseCache
@@ -113,4 +114,5 @@ def prefill(cache: ParseCache, root: Path, paths: list[Path], workers: int | Non
 
 
 if __name__ == "__main__":
+    tune_for_large_catalogs()
     _fill(sys.argv[1], sys.argv[2], json.load(sys.stdin))

@@ -18,6 +18,7 @@ import click
 from .. import __version__
 from ..diagnostics import printable
 from ..errors import EXIT_ERROR, CatalogInvalid, ControlbookError
+from ..gctune import tune_for_large_catalogs
 
 CATALOG_ARG = click.argument(
     "catalog", default="controls", type=click.Path(path_type=Path), metavar="[CATALOG]"
@@ -95,6 +96,7 @@ def main() -> None:
 
     Exit codes: 0 ok; 1 findings at or above the threshold; 2 usage or data error.
     """
+    tune_for_large_catalogs()
 
 
 SEVERITIES = click.Choice(["critical", "high", "medium", "low"], case_sensitive=False)

@@ -230,6 +230,7 @@ class ExtractStore:
         self._rows: dict[str, list[AccessRow]] = {}
         self._texts: OrderedDict[str, tuple[str, str | None]] = OrderedDict()
         self._shared: dict[str, bool] = {}
+        self._paths: dict[str, Path | None] = {}
 
     def forget_indexes(self) -> None:
         """Free what only the rules read (see :meth:`ExtractSummary.forget_indexes`), the
@@ -241,9 +242,12 @@ class ExtractStore:
         self._rows.clear()
 
     def path(self, rel: str) -> Path | None:
-        """The file on disk, or None when missing or outside the catalog."""
-        target = self.catalog.resolve(rel)
-        return target if target is not None and target.is_file() else None
+        """The file on disk, or None when missing or outside the catalog (looked up once
+        per path: REM-1 asks for the same later extracts thousands of times)."""
+        if rel not in self._paths:
+            target = self.catalog.resolve(rel)
+            self._paths[rel] = target if target is not None and target.is_file() else None
+        return self._paths[rel]
 
     def check(self, rel: str) -> FileCheck:
         """Hash a referenced file (and count rows of a CSV); cached per path."""

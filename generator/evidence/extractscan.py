@@ -67,11 +67,17 @@ class ExtractSummary:
     @cached_property
     def types_of(self) -> dict[str, frozenset[str]]:
         """:func:`norm` of each account -> the account types it has rows of."""
-        found: dict[str, set[str]] = {}
-        for account_type, accounts in self.by_type.items():
-            for account in accounts:
-                found.setdefault(norm(account), set()).add(account_type)
-        return {account: frozenset(types) for account, types in found.items()}
+        keys = {t: frozenset(map(norm, accounts)) for t, accounts in self.by_type.items()}
+        several: set[str] = set()  # accounts with rows of more than one type (rare)
+        for index, (_, these) in enumerate(pairs := list(keys.items())):
+            for _, those in pairs[index + 1 :]:
+                several |= these & those
+        found: dict[str, frozenset[str]] = {}
+        for account_type, these in pairs:  # one shared set per type: a million accounts
+            found.update(dict.fromkeys(these - several, frozenset((account_type,))))
+        for account in several:
+            found[account] = frozenset(t for t, these in pairs if account in these)
+        return found
 
     def forget_indexes(self) -> None:
         """Free :attr:`accounts`, :attr:`normalised` and :attr:`types_of` (built again

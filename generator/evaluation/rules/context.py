@@ -60,8 +60,8 @@ class Context:
         access = self.__dict__.pop("access", None)
         if access is not None:
             access.close()
-        self.__dict__.pop("_item_keys", None)
-        self.__dict__.pop("_holders", None)
+        for name in ("_item_keys", "_review_keys", "_holders"):
+            self.__dict__.pop(name, None)
 
     @cached_property
     def access(self) -> AccessIndex:
@@ -161,14 +161,36 @@ class Context:
         known = self._item_keys.get(id(item))
         if known is not None and known[0] is item:  # rules ask about every item, often
             return known[1]
-        evidence = review.evidence
-        shared = bool(evidence and evidence.file and self.extracts.has_system_column(evidence.file))
-        key = norm(account_key(self.item_system(review, item) if shared else None, item.account))
+        key = self._key_of(item, *self._keying(review))
         self._item_keys[id(item)] = (item, key)  # holding the item keeps its id its own
         return key
 
+    def item_keys(self, review: Review) -> list[str]:
+        """:meth:`item_key` of every item of ``review``, in order: what a rule walking all
+        of a review's items asks (a review holds thousands)."""
+        known = self._review_keys.get(review.id)
+        if known is None or known[0] is not review:
+            shared, system = self._keying(review)
+            known = (review, [self._key_of(item, shared, system) for item in review.items])
+            self._review_keys[review.id] = known
+        return known[1]
+
+    def _keying(self, review: Review) -> tuple[bool, str | None]:
+        """Whether the review's extract is over several systems, and its one system."""
+        evidence = review.evidence
+        shared = bool(evidence and evidence.file and self.extracts.has_system_column(evidence.file))
+        return shared, self.system_of(review) if shared else None
+
+    @staticmethod
+    def _key_of(item: ReviewItem, shared: bool, system: str | None) -> str:
+        return norm(account_key((item.system or system) if shared else None, item.account))
+
     @cached_property
     def _item_keys(self) -> dict[int, tuple[ReviewItem, str]]:
+        return {}
+
+    @cached_property
+    def _review_keys(self) -> dict[str, tuple[Review, list[str]]]:
         return {}
 
     def review_extract(self, review: Review) -> ExtractSummary | None:
@@ -190,7 +212,8 @@ class Context:
         if rel not in self._holders:  # one map per extract file, however many items ask
             summary = self.review_extract(review)
             people = {} if summary is None else summary.holders
-            self._holders[rel] = {norm(a): self.person_id(p) for a, p in people.items()}
+            ids = {p: self.person_id(p) for p in set(people.values())}  # a few per thousand
+            self._holders[rel] = {norm(a): ids[p] for a, p in people.items()}
         return self._holders[rel]
 
     @cached_property

@@ -133,8 +133,9 @@ def incomplete_population(ctx: Context) -> Iterator[Gap]:
         kinds = {str(t) for t in population.account_types}
         # accounts and entitlements compare as norm() makes them: case and spaces do not count
         # in an extract over several systems an account is "system/account" (item_key)
-        whole = {ctx.item_key(review, i) for i in review.items if i.entitlement is None}
-        pairs = {(ctx.item_key(review, i), norm(i.entitlement)) for i in review.items}
+        keys = ctx.item_keys(review)
+        whole = {k for i, k in zip(review.items, keys, strict=True) if i.entitlement is None}
+        pairs = {(k, norm(i.entitlement)) for i, k in zip(review.items, keys, strict=True)}
         in_scope = {
             a
             for a in set().union(*(extract.by_type.get(k, ()) for k in kinds))

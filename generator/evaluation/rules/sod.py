@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import date
 from itertools import pairwise
 from statistics import median
 
@@ -40,8 +41,8 @@ def self_review(ctx: Context) -> Iterator[Gap]:
     """
     for review in ctx.catalog.reviews.values():
         holders = ctx.accounts_people(review)
-        for item in review.items:
-            if item.decided_by and holders.get(ctx.item_key(review, item)) == item.decided_by:
+        for item, key in zip(review.items, ctx.item_keys(review), strict=True):
+            if item.decided_by and holders.get(key) == item.decided_by:
                 yield Gap(
                     review.control,
                     f"{review.id}:{item.account}",
@@ -69,14 +70,17 @@ def admin_reviewer(ctx: Context) -> Iterator[Gap]:
     for review in ctx.catalog.reviews.values():
         first: dict[tuple[str, str], int] = {}
         counts: dict[tuple[str, str], int] = {}
+        review_system = ctx.system_of(review)
+        admins: dict[tuple[str, date | None], set[str]] = {}  # a few systems and days
         for index, item in enumerate(review.items):
-            system = ctx.catalog.systems.get(ctx.item_system(review, item) or "")
-            if system is None or item.decided_by is None:
+            system_id = item.system or review_system
+            if item.decided_by is None or system_id not in ctx.catalog.systems:
                 continue
             day = (item.decided_at.date() if item.decided_at else None) or review.completed
-            admins = system.administrators_on(day) if day else set(system.administrators)
-            if item.decided_by in admins:
-                key = (item.decided_by, system.id)
+            if (system_id, day) not in admins:
+                admins[system_id, day] = _administrators(ctx, system_id, day)
+            if item.decided_by in admins[system_id, day]:
+                key = (item.decided_by, system_id)
                 first.setdefault(key, index)
                 counts[key] = counts.get(key, 0) + 1
         for (person, system_id), index in sorted(first.items()):
@@ -88,6 +92,12 @@ def admin_reviewer(ctx: Context) -> Iterator[Gap]:
                 f"item(s) of its review {review.id}",
                 review.items[index].loc("decided_by"),
             )
+
+
+def _administrators(ctx: Context, system_id: str, day: date | None) -> set[str]:
+    """Who administered the system on ``day`` (with no day known: its undated list)."""
+    system = ctx.catalog.systems[system_id]
+    return system.administrators_on(day) if day else set(system.administrators)
 
 
 def _conflict_location(ctx: Context, ruleset: str, duties: tuple[str, str]) -> Location:
@@ -186,8 +196,11 @@ def unexcepted_conflict(ctx: Context) -> Iterator[Gap]:
         )
 
 
-def authorised_deciders(ctx: Context, review: Review, item: ReviewItem) -> set[str] | None:
-    """Who the approval rule allows to decide on an item's account (None: rule unknown)."""
+def authorised_deciders(
+    ctx: Context, review: Review, item: ReviewItem, key: str | None = None
+) -> set[str] | None:
+    """Who the approval rule allows to decide on an item's account (None: rule unknown).
+    ``key`` is the item's :meth:`Context.item_key`, when the caller has it already."""
     control = ctx.catalog.controls[review.control]
     approval = control.approval
     if approval is None:
@@ -195,9 +208,8 @@ def authorised_deciders(ctx: Context, review: Review, item: ReviewItem) -> set[s
     roles = control.roles
     match approval.approver:
         case ApproverRole.MANAGER:
-            holder = ctx.catalog.people.get(
-                ctx.accounts_people(review).get(ctx.item_key(review, item), "")
-            )
+            key = ctx.item_key(review, item) if key is None else key
+            holder = ctx.catalog.people.get(ctx.accounts_people(review).get(key, ""))
             if holder is not None and holder.manager:
                 return {holder.manager}
             return {roles.application_owner} if roles.application_owner else set()
@@ -231,10 +243,10 @@ def unauthorised_reviewer(ctx: Context) -> Iterator[Gap]:
     """
     for review in ctx.catalog.reviews.values():
         wrong: dict[str, list[int]] = {}
-        for index, item in enumerate(review.items):
+        for index, (item, key) in enumerate(zip(review.items, ctx.item_keys(review), strict=True)):
             if item.decided_by is None:
                 continue
-            allowed = authorised_deciders(ctx, review, item)
+            allowed = authorised_deciders(ctx, review, item, key)
             if allowed is not None and item.decided_by not in allowed:
                 wrong.setdefault(item.decided_by, []).append(index)
         control = ctx.catalog.controls[review.control]

@@ -104,25 +104,26 @@ def summarised(decisions: int, *, full_max: int = FULL_TABLE_MAX) -> bool:
 
 
 def decision_list(review: Review) -> DecisionList:
+    """Every decision of the review as CSV. Text a person wrote goes through
+    :func:`safe_cell`; decisions, dates and timestamps cannot start a formula."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(COLUMNS)
-    for item in review.items:
-        remediation = item.remediation
-        writer.writerow(
-            safe_cell(v)
-            for v in (
-                item.account,
-                item.system or "",
-                item.entitlement or "",
-                item.decision or "",
-                item.decided_by or "",
-                item.decided_at.isoformat() if item.decided_at else "",
-                remediation.ticket if remediation and remediation.ticket else "",
-                remediation.completed.isoformat() if remediation and remediation.completed else "",
-                item.comment or "",
-            )
+    writer.writerows(
+        (
+            safe_cell(item.account),
+            safe_cell(item.system),
+            safe_cell(item.entitlement),
+            str(item.decision or ""),
+            safe_cell(item.decided_by),
+            item.decided_at.isoformat() if item.decided_at else "",
+            safe_cell(remediation.ticket) if remediation else "",
+            remediation.completed.isoformat() if remediation and remediation.completed else "",
+            safe_cell(item.comment),
         )
+        for item in review.items
+        for remediation in (item.remediation,)
+    )
     data = out.getvalue().encode("utf-8")
     return DecisionList(f"decisions-{review.id}.csv", data, len(review.items))
 

@@ -304,8 +304,12 @@ def _label(person: PersonView | None, fallback: str = "") -> str:
 
 
 def _stamp(value: datetime | None) -> str:
-    """A timestamp in UTC to the minute (catalog timestamps always carry a zone)."""
-    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC") if value else ""
+    """A timestamp in UTC to the minute (catalog timestamps always carry a zone), as
+    ``2026-04-08 16:47 UTC`` (the ISO form cut to the minute: a third of ``strftime``'s
+    time, for every decision of every review)."""
+    if not value:
+        return ""
+    return value.astimezone(UTC).isoformat(" ", "minutes").removesuffix("+00:00") + " UTC"
 
 
 class _Builder:
@@ -326,8 +330,10 @@ class _Builder:
 
     def relied_on(self, rel: str, role: str, recorded: str | None = None) -> None:
         """A catalog-relative file the narrative relies on, with its hash at sign-off if any."""
-        check = self.views.ctx.extracts.check(rel)
         old = self.files.get(rel)
+        if old is not None and role in old.roles and recorded in (None, old.recorded_sha256):
+            return  # the same entry (asked for every decider of every review)
+        check = self.views.ctx.extracts.check(rel)
         roles = tuple(sorted({*(old.roles if old else ()), role}))
         recorded = recorded or (old.recorded_sha256 if old else None)
         self.files[rel] = ManifestEntry(

@@ -79,7 +79,7 @@ def main(argv: list[str] | None = None) -> int:
     signer = Path(tempfile.gettempdir()) / f"controlbook-bench-signer-{os.getuid()}"
     os.environ["CONTROLBOOK_DEV_SIGNER_DIR"] = str(signer)
     os.environ["CONTROLBOOK_CACHE_DIR"] = str(work / "cache")
-    from generator.gctune import tune_for_large_catalogs
+    from generator.catalog.gctune import tune_for_large_catalogs
 
     from . import stages  # imports the library after the environment is set
 

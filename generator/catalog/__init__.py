@@ -7,5 +7,6 @@ Takes: a folder of YAML files (or a git revision, :mod:`.gitsource`). Gives: a
 ``yamlsrc`` parses YAML with positions → ``loader`` validates each file against its model
 (``parsecache`` skips unchanged files) → ``validate`` runs the checks across files.
 ``schema`` writes the JSON Schema editors use; ``scaffold`` writes a starter catalog
-(``starter/``).
+(``starter/``); ``gctune`` sets Python's garbage collector for a process that holds a
+large catalog (the CLI and the parse workers).
 """

@@ -23,8 +23,8 @@ import sys
 from pathlib import Path
 from subprocess import DEVNULL, PIPE
 
-from ..gctune import tune_for_large_catalogs
 from ..model.reviews import ItemsFile
+from .gctune import tune_for_large_catalogs
 from .itemscsv import MAX_ITEMS_BYTES
 from .parsecache import ParseCache
 from .safefiles import Unreadable, read_regular, refused_path

@@ -16,9 +16,9 @@ from typing import Any
 import click
 
 from .. import __version__
+from ..catalog.gctune import tune_for_large_catalogs
 from ..diagnostics import printable
 from ..errors import EXIT_ERROR, CatalogInvalid, ControlbookError
-from ..gctune import tune_for_large_catalogs
 
 CATALOG_ARG = click.argument(
     "catalog", default="controls", type=click.Path(path_type=Path), metavar="[CATALOG]"

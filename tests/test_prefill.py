@@ -121,3 +121,31 @@ def test_when_no_worker_can_start_the_load_parses_everything_itself(
     loaded = load_catalog(generated, cache=cache)
     assert cache.hits == 0
     assert _records(loaded) == _records(load_catalog(generated))
+
+
+def test_the_load_reads_each_file_once_its_worker_has_parsed_it(
+    generated: Path, tmp_path: Path, workers_for_any_size: None
+) -> None:
+    """The load follows the workers file by file (its own work runs while they parse the
+    next ones): when :meth:`ready` returns, the file's entry is already in the cache."""
+    paths = sorted(generated.rglob("*.yaml"))
+    cache = ParseCache(tmp_path / "cache")
+    with prefill_module.start_prefill(cache, generated, paths, workers=2) as running:
+        assert running.given == len(paths)
+        for path in paths:
+            running.ready(path)
+            assert prefill_module.missing(cache, [path]) == [], path
+    assert all(p.returncode == 0 for p in running._processes)
+
+
+def test_an_error_in_the_load_stops_the_workers_at_their_next_file(
+    generated: Path, tmp_path: Path, workers_for_any_size: None
+) -> None:
+    paths = sorted(generated.rglob("*.yaml"))
+    cache = ParseCache(tmp_path / "cache")
+    with pytest.raises(KeyboardInterrupt):  # noqa: PT012
+        with prefill_module.start_prefill(cache, generated, paths, workers=2) as running:
+            running.ready(paths[0])
+            raise KeyboardInterrupt
+    assert all(p.returncode is not None for p in running._processes)  # waited for, not left
+    assert len(prefill_module.missing(cache, paths)) > 0  # stopped before the end

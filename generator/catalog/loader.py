@@ -29,7 +29,7 @@ from ..model import FILE_KINDS, Catalog, Record, Review
 from ..model.base import nested_fields
 from ..model.positions import Path_, SourceMap
 from .parsecache import ParseCache
-from .prefill import prefill
+from .prefill import Prefill, start_prefill
 from .safefiles import Unreadable, read_regular, refused_path
 from .validate import LoadedFile, assemble
 from .wording import friendly_error
@@ -302,17 +302,19 @@ def read_catalog_files(
     refused = {
         path: refused_path(path, path.relative_to(root).as_posix(), inside) for path in paths
     }
-    if cache is not None:  # a cold cache: parse on every core first
-        prefill(cache, root, [path for path, message in refused.items() if message is None])
+    readable = [path for path, message in refused.items() if message is None]
     outcomes = []
-    for path, message in refused.items():
-        rel = path.relative_to(root).as_posix()
-        display = f"{display_root}/{rel}" if display_root != "." else rel
-        if message:
-            where = Location(display, 0, 0)
-            outcomes.append(FileOutcome(None, [Diagnostic(Level.ERROR, where, message)], None))
-            continue
-        outcomes.append(read_file(path, rel, display, cache))
+    # a cold cache: workers parse on every core, and each file is read once its is done
+    with start_prefill(cache, root, readable) if cache is not None else Prefill([], []) as parsed:
+        for path, message in refused.items():
+            rel = path.relative_to(root).as_posix()
+            display = f"{display_root}/{rel}" if display_root != "." else rel
+            if message:
+                where = Location(display, 0, 0)
+                outcomes.append(FileOutcome(None, [Diagnostic(Level.ERROR, where, message)], None))
+                continue
+            parsed.ready(path)
+            outcomes.append(read_file(path, rel, display, cache))
     return outcomes
 
 

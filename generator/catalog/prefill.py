@@ -4,8 +4,11 @@ load reads it.
 Parsing is work per file (YAML, and a review's items CSV), independent between files,
 and most of a first load: a catalog of a thousand controls has some 5,000 YAML files
 and 4,000 items files. When many files have no cache entry, they are parsed in worker
-processes first, each writing its entries (:class:`.parsecache.ParseCache`, content
-addressed); the load in this process then finds them, as on a second run.
+processes, each writing its entries (:class:`.parsecache.ParseCache`, content
+addressed) and saying so after each file; the load in this process reads each file as
+soon as its worker has passed it, and finds its entry, as on a second run. The load's own
+work per file (reading the entry, validating the records) runs meanwhile, on the time
+the workers leave, instead of after the last worker.
 
 What a worker writes can only be used for the very text it parsed: an entry is keyed by
 the content and by the code that parses it. The load still reads every file itself,
@@ -16,12 +19,14 @@ pipe, a syntax error) is skipped here and dealt with by the load, which words it
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
 import sys
 from pathlib import Path
 from subprocess import DEVNULL, PIPE
+from types import TracebackType
 
 from ..model.reviews import ItemsFile
 from .gctune import tune_for_large_catalogs
@@ -52,13 +57,14 @@ def missing(cache: ParseCache, paths: list[Path]) -> list[Path]:
 
 def _fill(folder: str, root: str, paths: list[str]) -> None:
     """Worker: parse these catalog files (and the items CSVs their reviews name) into the
-    cache at ``folder``."""
+    cache at ``folder``, writing a line to stdout after each file (see :class:`Prefill`)."""
     cache, inside = ParseCache(Path(folder)), Path(os.path.realpath(root))
+    out = sys.stdout.buffer
     for name in paths:
-        try:
+        with contextlib.suppress(Exception):  # the load parses it again, and words the error
             _fill_one(cache, Path(name), Path(root), inside)
-        except Exception:  # the load parses this file again, and reports what is wrong
-            continue
+        out.write(b"\n")
+        out.flush()
 
 
 def _fill_one(cache: ParseCache, path: Path, root: Path, inside: Path) -> None:
@@ -74,11 +80,63 @@ def _fill_one(cache: ParseCache, path: Path, root: Path, inside: Path) -> None:
         cache.fill_items(read_regular(target, MAX_ITEMS_BYTES), target)
 
 
-def prefill(cache: ParseCache, root: Path, paths: list[Path], workers: int | None = None) -> int:
-    """Parse the files of ``paths`` (inside ``root``) that have no entry in ``cache``, in
-    worker processes, when there are at least :data:`MIN_FILES` of them (estimated from
-    every tenth file) and more than one core; returns how many files the workers were
-    given (they skip those whose parse is kept).
+class Prefill:
+    """Worker processes parsing catalog files into the cache, each given every n-th file
+    in order and reporting each one done. :meth:`ready` waits until a file's worker has
+    passed it; leaving the block waits for every worker (and, after an error, lets them
+    stop at their next file)."""
+
+    def __init__(
+        self, processes: list[subprocess.Popen[bytes]], paths: list[Path], stride: int = 1
+    ) -> None:
+        self._processes = processes
+        self._done = [0] * len(processes)
+        self._place = {  # path -> (its turn, its worker): worker k has paths[k::stride]
+            path: divmod(index, stride)
+            for index, path in enumerate(paths)
+            if index % stride < len(processes)
+        }
+        self.given = len(self._place)
+        """How many files the workers were given (they skip those whose parse is kept)."""
+
+    def ready(self, path: Path) -> None:
+        """Return once the worker given ``path`` has parsed it, skipped it or ended; at once
+        for a file no worker was given."""
+        place = self._place.get(path)
+        if place is None:
+            return
+        turn, worker = place
+        process = self._processes[worker]
+        assert process.stdout is not None
+        while self._done[worker] <= turn:
+            if not process.stdout.readline():  # ended (or died): the load parses the rest
+                self._done[worker] = self.given
+                break
+            self._done[worker] += 1
+
+    def __enter__(self) -> Prefill:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        for process in self._processes:
+            assert process.stdout is not None
+            if error is None:
+                process.stdout.read()  # what is left of its reports
+            process.stdout.close()  # after an error: the worker stops at its next report
+            process.wait()
+
+
+def start_prefill(
+    cache: ParseCache, root: Path, paths: list[Path], workers: int | None = None
+) -> Prefill:
+    """Start parsing the files of ``paths`` (inside ``root``) that have no entry in
+    ``cache`` in worker processes, when there are at least :data:`MIN_FILES` of them
+    (estimated from every tenth file) and more than one core (else no worker is started).
 
     The workers are fresh interpreters (``python -m generator.catalog.prefill``), not
     ``multiprocessing`` children: those re-import the caller's main module (a script
@@ -88,10 +146,10 @@ def prefill(cache: ParseCache, root: Path, paths: list[Path], workers: int | Non
         affinity = getattr(os, "sched_getaffinity", None)
         workers = len(affinity(0)) if affinity is not None else os.cpu_count() or 1
     if workers < 2 or len(paths) < MIN_FILES:
-        return 0
+        return Prefill([], paths)
     # a warm cache is the common case: a sample tells, without reading every file twice
     if len(missing(cache, paths[::_SAMPLE_EVERY])) * _SAMPLE_EVERY < MIN_FILES:
-        return 0
+        return Prefill([], paths)
     command = [sys.executable, "-m", __name__, str(cache.folder), str(root)]
     package = str(Path(__file__).resolve().parents[2])  # where this copy of generator is
     env = {
@@ -101,16 +159,20 @@ def prefill(cache: ParseCache, root: Path, paths: list[Path], workers: int | Non
     started: list[subprocess.Popen[bytes]] = []
     try:
         for index in range(workers):  # every n-th file: a like mix for each
-            process = subprocess.Popen(command, stdin=PIPE, stdout=DEVNULL, stderr=DEVNULL, env=env)
+            process = subprocess.Popen(command, stdin=PIPE, stdout=PIPE, stderr=DEVNULL, env=env)
             started.append(process)
             assert process.stdin is not None
             with process.stdin:
                 process.stdin.write(json.dumps([str(p) for p in paths[index::workers]]).encode())
     except OSError:  # no interpreter to start, or a worker gone: the load parses the rest
         pass
-    for process in started:
-        process.wait()
-    return len(paths) if started else 0
+    return Prefill(started, paths, workers)
+
+
+def prefill(cache: ParseCache, root: Path, paths: list[Path], workers: int | None = None) -> int:
+    """:func:`start_prefill`, waiting for every worker; returns how many files they were given."""
+    with start_prefill(cache, root, paths, workers) as running:
+        return running.given
 
 
 if __name__ == "__main__":

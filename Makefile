@@ -25,7 +25,7 @@ test: ## Run the whole test suite (installs what it needs first)
 # Outside the repository: the generated catalogs are 100 MB and more.
 BENCH_WORK ?= $(HOME)/.cache/controlbook-bench
 
-bench: setup ## Benchmark at full size (1,000 controls, 5M entitlement rows; about 80 min)
+bench: setup ## Benchmark at full size (1,000 controls, 5M entitlement rows; about 35 min on 2 cores)
 	$(VENV)/python -m benchmarks.run --work $(BENCH_WORK)/full --json $(BENCH_WORK)/full/figures.json
 
 bench-small: setup ## Benchmark at 100 controls (about 3 min), full build with narratives

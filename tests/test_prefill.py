@@ -143,9 +143,16 @@ def test_an_error_in_the_load_stops_the_workers_at_their_next_file(
 ) -> None:
     paths = sorted(generated.rglob("*.yaml"))
     cache = ParseCache(tmp_path / "cache")
-    with pytest.raises(KeyboardInterrupt):  # noqa: PT012
+    started: list[prefill_module.Prefill] = []
+
+    def load_interrupted_after_the_first_file() -> None:
         with prefill_module.start_prefill(cache, generated, paths, workers=2) as running:
+            started.append(running)
             running.ready(paths[0])
             raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        load_interrupted_after_the_first_file()
+    [running] = started
     assert all(p.returncode is not None for p in running._processes)  # waited for, not left
     assert len(prefill_module.missing(cache, paths)) > 0  # stopped before the end

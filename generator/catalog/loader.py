@@ -304,7 +304,7 @@ def read_catalog_files(
     }
     readable = [path for path, message in refused.items() if message is None]
     outcomes = []
-    # a cold cache: workers parse on every core, and each file is read once its is done
+    # a cold cache: workers parse on every core; each file is read once its worker is past it
     with start_prefill(cache, root, readable) if cache is not None else Prefill([], []) as parsed:
         for path, message in refused.items():
             rel = path.relative_to(root).as_posix()

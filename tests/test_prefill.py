@@ -156,3 +156,19 @@ def test_an_error_in_the_load_stops_the_workers_at_their_next_file(
     [running] = started
     assert all(p.returncode is not None for p in running._processes)  # waited for, not left
     assert len(prefill_module.missing(cache, paths)) > 0  # stopped before the end
+
+
+def test_a_worker_that_dies_leaves_its_files_to_the_load(
+    generated: Path, tmp_path: Path, workers_for_any_size: None
+) -> None:
+    """A worker killed (out of memory, say) ends its reports: the load does not wait for
+    its files, parses those itself, and yields what a load without a cache yields."""
+    paths = sorted(generated.rglob("*.yaml"))
+    cache = ParseCache(tmp_path / "cache")
+    with prefill_module.start_prefill(cache, generated, paths, workers=2) as running:
+        running._processes[0].kill()
+        for path in paths:
+            running.ready(path)
+    assert prefill_module.missing(cache, paths[1::2]) == []  # the other worker's, all done
+    loaded = load_catalog(generated, cache=cache)
+    assert _records(loaded) == _records(load_catalog(generated))

@@ -146,10 +146,10 @@ def start_prefill(
         affinity = getattr(os, "sched_getaffinity", None)
         workers = len(affinity(0)) if affinity is not None else os.cpu_count() or 1
     if workers < 2 or len(paths) < MIN_FILES:
-        return Prefill([], paths)
+        return Prefill([], [])  # no worker: the load parses what has no entry
     # a warm cache is the common case: a sample tells, without reading every file twice
     if len(missing(cache, paths[::_SAMPLE_EVERY])) * _SAMPLE_EVERY < MIN_FILES:
-        return Prefill([], paths)
+        return Prefill([], [])  # no worker: the load parses what has no entry
     command = [sys.executable, "-m", __name__, str(cache.folder), str(root)]
     package = str(Path(__file__).resolve().parents[2])  # where this copy of generator is
     env = {

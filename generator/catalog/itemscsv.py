@@ -114,43 +114,59 @@ class _Problems:
 
 @dataclass
 class ItemsRead:
-    """What an items file holds, whatever it is shown as: the records of its good rows
-    (plain strings, as validated into :class:`ReviewItem`), the positions, and the errors.
+    """What an items file holds before validation, whatever it is shown as: a record
+    (plain strings) and the line of each row read, the field number of each column, the
+    errors found in the text, and the rows at fault there (``bad``: left out of the items).
 
-    ``lines`` holds the line of each row validated, ``index`` for each record its row's
-    place in ``lines``, ``columns`` the field number of each column. A fresh read also
-    holds the validated ``items``; a cached one validates the records again."""
+    This is what the parse cache keeps. The records are validated into
+    :class:`ReviewItem` when the items are asked for (:meth:`result`), once per load:
+    a parse worker reads the file and the load validates, never both."""
 
     records: list[dict[str, Any]]
     lines: array[int]
-    index: array[int]
     columns: dict[str, int]
     problems: list[Problem]
-    items: list[ReviewItem] | None = None
+    bad: frozenset[int] = frozenset()
 
-    def validate(self) -> None:
-        """Validate the records into ``items`` (raises for records that are not items)."""
-        if self.items is None:
-            items = _ROWS.validate_python(self.records)
-            if len(items) != len(self.index):
-                raise ValueError(f"{len(items)} records but {len(self.index)} positions")
-            self.items = items
+    def __post_init__(self) -> None:
+        if len(self.records) != len(self.lines) or not all(
+            0 <= i < len(self.records) for i in self.bad
+        ):
+            raise ValueError(f"{len(self.records)} records but {len(self.lines)} lines")
 
     def result(self, display: str) -> tuple[list[ReviewItem], list[Diagnostic]]:
-        """The items with their positions in ``display``, and the errors as diagnostics."""
-        self.validate()
-        assert self.items is not None
-        items = self.items
+        """The items of the rows that are valid, with their positions in ``display``; the
+        errors (the text's and each invalid row's) as diagnostics."""
+        records, problems = self.records, list(self.problems)
+        try:
+            items = _ROWS.validate_python(records)
+            kept: list[int] = list(range(len(items)))
+        except ValidationError as exc:
+            failed: set[int] = set()
+            for error in exc.errors(include_url=False):
+                index, *where = error["loc"]
+                failed.add(int(index))
+                if int(index) in self.bad:
+                    continue
+                name = "_".join(str(p) for p in where) if where else "account"
+                column = self.columns.get(name, 1)
+                problems.append((self.lines[int(index)], column, _friendly(error), name))
+            kept = [i for i in range(len(records)) if i not in failed]
+            items = _ROWS.validate_python([records[i] for i in kept])
         positions = ItemsPositions(self.lines, self.columns)
-        for position, item in zip(self.index, items, strict=True):
-            item.attach_source(display, (position,), positions)
+        good: list[ReviewItem] = []
+        for row, item in zip(kept, items, strict=True):
+            if row in self.bad:
+                continue
+            item.attach_source(display, (row,), positions)
             if item.remediation is not None:
-                item.remediation.attach_source(display, (position, "remediation"), positions)
+                item.remediation.attach_source(display, (row, "remediation"), positions)
+            good.append(item)
         diagnostics = [
             Diagnostic(Level.ERROR, Location(display, line, column), message, key)
-            for line, column, message, key in self.problems
+            for line, column, message, key in problems
         ]
-        return items, diagnostics
+        return good, diagnostics
 
 
 def _position(text: str, offset: int) -> tuple[int, int]:
@@ -304,7 +320,7 @@ def _friendly(error: dict[str, Any]) -> str:
 
 
 def _failed(out: _Problems) -> ItemsRead:
-    return ItemsRead([], array("I"), array("I"), {}, out.items, [])
+    return ItemsRead([], array("I"), {}, out.items)
 
 
 def read_items(raw: bytes, path: Path) -> ItemsRead:
@@ -333,29 +349,7 @@ def read_items(raw: bytes, path: Path) -> ItemsRead:
     bad = _cell_problems(columns, rows, lines, text, out)
     numbers = {name: number for number, name in enumerate(columns, start=1)}
     records = [_record(columns, row) for row in rows]
-    try:
-        items = _ROWS.validate_python(records)
-        kept = list(range(len(items)))
-    except ValidationError as exc:
-        failed: set[int] = set()
-        for error in exc.errors(include_url=False):
-            index, *where = error["loc"]
-            failed.add(int(index))
-            if int(index) in bad:
-                continue
-            name = "_".join(str(p) for p in where) if where else "account"
-            out.add(lines[int(index)], numbers.get(name, 1), _friendly(error), name)
-        kept = [i for i in range(len(records)) if i not in failed]
-        items = _ROWS.validate_python([records[i] for i in kept])
-    good = [(position, i) for position, i in enumerate(kept) if i not in bad]
-    return ItemsRead(
-        [records[i] for _, i in good],
-        array("I", (lines[i] for i in kept)),
-        array("I", (position for position, _ in good)),
-        numbers,
-        out.items,
-        [items[position] for position, _ in good],
-    )
+    return ItemsRead(records, lines, numbers, out.items, frozenset(bad))
 
 
 def parse_items(raw: bytes, path: Path, display: str) -> tuple[list[ReviewItem], list[Diagnostic]]:

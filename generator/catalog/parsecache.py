@@ -12,10 +12,11 @@ cannot name any other class or function, so a tampered cache cannot run code. A 
 that does not parse is never cached (its error is worded afresh every time).
 
 A review's items CSV (:mod:`.itemscsv`) is cached the same way, keyed by its bytes and
-the code of the items reader and the model: an entry holds the records of its good rows,
-their positions and the file's errors (without the file's name), and the records are
-validated into items again when read, so they are the same items as a fresh read. Every
-entry starts with the sha256 of the rest: a damaged entry is never used.
+the code of the items reader and the model: an entry holds the record and line of every
+row read, the field number of each column, the errors found in the text (without the
+file's name) and the rows at fault there. The records are validated into items when
+read, as after a fresh read, so they are the same items and errors. Every entry starts
+with the sha256 of the rest: a damaged entry is never used.
 """
 
 from __future__ import annotations
@@ -184,21 +185,19 @@ class ParseCache:
 
     @staticmethod
     def _write_items(entry: Path, read: ItemsRead) -> None:
-        stored = (read.records, read.lines.tobytes(), read.index.tobytes(), read.columns)
-        write_entry(entry, (*stored, read.problems))
+        stored = (read.records, read.lines.tobytes(), read.columns, read.problems)
+        write_entry(entry, (*stored, sorted(read.bad)))
 
     @staticmethod
     def _read_items(entry: Path) -> ItemsRead | None:
         stored = read_entry(entry)
         try:
-            records, lines, index, columns, problems = stored  # type: ignore[misc]
-            read = ItemsRead(records, array("I"), array("I"), columns, problems)
-            read.lines.frombytes(lines)
-            read.index.frombytes(index)
-            read.validate()
+            records, packed, columns, problems, bad = stored  # type: ignore[misc]
+            lines = array("I")
+            lines.frombytes(packed)
+            return ItemsRead(records, lines, columns, problems, frozenset(bad))
         except Exception:
             return None
-        return read
 
 
 def parse_cache() -> ParseCache:

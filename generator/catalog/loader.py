@@ -28,6 +28,7 @@ from ..errors import CatalogInvalid, InputError
 from ..model import FILE_KINDS, Catalog, Record, Review
 from ..model.base import nested_fields
 from ..model.positions import Path_, SourceMap
+from .gctune import loading_catalog
 from .parsecache import ParseCache
 from .prefill import Prefill, start_prefill
 from .safefiles import Unreadable, read_regular, refused_path
@@ -335,7 +336,11 @@ def load_catalog(
     files whose text was parsed before are not parsed again.
     """
 
-    root = Path(root)
+    with loading_catalog():
+        return _load(Path(root), strict, display_root, cache)
+
+
+def _load(root: Path, strict: bool, display_root: str | None, cache: ParseCache | None) -> Catalog:
     display_root = display_root or _display_root(root)
     outcomes = read_catalog_files(root, display_root, cache)
     files = [o.file for o in outcomes if o.file is not None]

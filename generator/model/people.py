@@ -65,11 +65,16 @@ class Person(Record):
 
     def active_on(self, day: date) -> bool:
         """A named person employed on ``day``."""
+        span = self.employment
+        return span is not None and span[0] <= day <= span[1]
+
+    @property
+    def employment(self) -> tuple[date, date] | None:
+        """The first and last day this named person is employed (open ends as the earliest
+        and latest dates); None for a team or a service."""
         if not self.is_person:
-            return False
-        started = self.employed_from is None or self.employed_from <= day
-        not_left = self.employed_until is None or day <= self.employed_until
-        return started and not_left
+            return None
+        return (self.employed_from or date.min, self.employed_until or date.max)
 
 
 class PeopleFile(Record):

@@ -121,8 +121,16 @@ class Context:
         return found
 
     def active(self, person_id: str | None, day: date) -> bool:
-        person = self.catalog.people.get(person_id or "")
-        return person is not None and person.active_on(day)
+        """Whether ``person_id`` names a person employed on ``day`` (:meth:`Person.active_on`;
+        asked for each of hundreds of thousands of decisions, so each person's span is
+        looked up once)."""
+        span = self._employment.get(person_id or "")
+        return span is not None and span[0] <= day <= span[1]
+
+    @cached_property
+    def _employment(self) -> dict[str, tuple[date, date]]:
+        spans = ((i, p.employment) for i, p in self.catalog.people.items())
+        return {person_id: span for person_id, span in spans if span is not None}
 
     def due_days(self, control: Control) -> int:
         if control.review_due_days is not None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import date
 from itertools import pairwise
 from statistics import median
@@ -196,33 +196,48 @@ def unexcepted_conflict(ctx: Context) -> Iterator[Gap]:
         )
 
 
-def authorised_deciders(
-    ctx: Context, review: Review, item: ReviewItem, key: str | None = None
-) -> set[str] | None:
-    """Who the approval rule allows to decide on an item's account (None: rule unknown).
-    ``key`` is the item's :meth:`Context.item_key`, when the caller has it already."""
+Deciders = Callable[[ReviewItem, str], frozenset[str]]
+"""Who may decide on an item, given the item and its :meth:`Context.item_key`."""
+
+
+def authorised_deciders(ctx: Context, review: Review) -> Deciders | None:
+    """Who the approval rule allows to decide on each item's account of ``review`` (None:
+    the control has no approval rule). Worked out once per review: a review holds
+    thousands of items, and only the manager rule (the holder's manager) and the
+    system-owner rule (the item's system) look at the item."""
     control = ctx.catalog.controls[review.control]
     approval = control.approval
     if approval is None:
         return None
-    roles = control.roles
+    owner = control.roles.application_owner
+    application_owner = frozenset({owner} if owner else ())
     match approval.approver:
         case ApproverRole.MANAGER:
-            key = ctx.item_key(review, item) if key is None else key
-            holder = ctx.catalog.people.get(ctx.accounts_people(review).get(key, ""))
-            if holder is not None and holder.manager:
-                return {holder.manager}
-            return {roles.application_owner} if roles.application_owner else set()
-        case ApproverRole.APPLICATION_OWNER:
-            return {roles.application_owner} if roles.application_owner else set()
+            holders, people = ctx.accounts_people(review), ctx.catalog.people
+
+            def manager(item: ReviewItem, key: str) -> frozenset[str]:
+                holder = people.get(holders.get(key, ""))
+                if holder is not None and holder.manager:
+                    return frozenset((holder.manager,))
+                return application_owner
+
+            return manager
         case ApproverRole.SYSTEM_OWNER:
-            system = ctx.catalog.systems.get(ctx.item_system(review, item) or "")
-            return {system.owner} if system and system.owner else set()
+
+            def system_owner(item: ReviewItem, key: str) -> frozenset[str]:
+                system = ctx.catalog.systems.get(ctx.item_system(review, item) or "")
+                return frozenset({system.owner} if system and system.owner else ())
+
+            return system_owner
+        case ApproverRole.APPLICATION_OWNER:
+            fixed = application_owner
         case ApproverRole.CONTROL_OWNER:
-            return {o.person for o in control.owners}
+            fixed = frozenset(o.person for o in control.owners)
         case ApproverRole.NAMED:
-            return set(approval.people)
-    return None  # pragma: no cover - every role is handled above
+            fixed = frozenset(approval.people)
+        case _:  # pragma: no cover - every role is handled above
+            return None
+    return lambda item, key: fixed
 
 
 @rule(
@@ -242,12 +257,12 @@ def unauthorised_reviewer(ctx: Context) -> Iterator[Gap]:
     Fix: route the items to the right approver, or correct the approval rule.
     """
     for review in ctx.catalog.reviews.values():
+        deciders = authorised_deciders(ctx, review)
+        if deciders is None:
+            continue  # no approval rule: POP-1 reports it
         wrong: dict[str, list[int]] = {}
         for index, (item, key) in enumerate(zip(review.items, ctx.item_keys(review), strict=True)):
-            if item.decided_by is None:
-                continue
-            allowed = authorised_deciders(ctx, review, item, key)
-            if allowed is not None and item.decided_by not in allowed:
+            if item.decided_by is not None and item.decided_by not in deciders(item, key):
                 wrong.setdefault(item.decided_by, []).append(index)
         control = ctx.catalog.controls[review.control]
         rule_name = control.approval.approver if control.approval else "?"

@@ -52,9 +52,11 @@ def loading_catalog() -> Iterator[None]:
     gc.disable()
     try:
         yield
+        # frozen before the collector runs again: its first pass would walk everything
+        # just loaded (Python 3.13 runs it at the first allocation after gc.enable)
+        gc.freeze()
     finally:
         gc.enable()
-    gc.freeze()
 
 
 __all__ = ["THRESHOLDS", "loading_catalog", "tune_for_large_catalogs"]

@@ -65,8 +65,7 @@ class Person(Record):
 
     def active_on(self, day: date) -> bool:
         """A named person employed on ``day``."""
-        span = self.employment
-        return span is not None and span[0] <= day <= span[1]
+        return employed_on(self.employment, day)
 
     @property
     def employment(self) -> tuple[date, date] | None:
@@ -75,6 +74,12 @@ class Person(Record):
         if not self.is_person:
             return None
         return (self.employed_from or date.min, self.employed_until or date.max)
+
+
+def employed_on(employment: tuple[date, date] | None, day: date) -> bool:
+    """Whether ``day`` falls in an employment span (:attr:`Person.employment`; None: not a
+    named person). The one test of "employed on a day", for a person or a span kept apart."""
+    return employment is not None and employment[0] <= day <= employment[1]
 
 
 class PeopleFile(Record):

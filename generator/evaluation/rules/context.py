@@ -22,6 +22,7 @@ from ...model import (
     Settings,
     population_systems,
 )
+from ...model.people import employed_on
 
 
 def end_of(day: date) -> datetime:
@@ -124,8 +125,7 @@ class Context:
         """Whether ``person_id`` names a person employed on ``day`` (:meth:`Person.active_on`;
         asked for each of hundreds of thousands of decisions, so each person's span is
         looked up once)."""
-        span = self._employment.get(person_id or "")
-        return span is not None and span[0] <= day <= span[1]
+        return employed_on(self._employment.get(person_id or ""), day)
 
     @cached_property
     def _employment(self) -> dict[str, tuple[date, date]]:

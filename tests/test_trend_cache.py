@@ -42,8 +42,9 @@ EXAMPLES = [ROOT / "controls", ROOT / "examples" / "iga-catalog"]
 # -- rewriting every descriptive field ------------------------------------------------
 
 
-def records(catalog: Catalog) -> Iterator[Record]:
-    """Every record of the catalog, nested ones included (a control's populations...)."""
+def records(catalog: Catalog, files: Callable[[str], bool] = lambda _: True) -> Iterator[Record]:
+    """Every record of the catalog, nested ones included (a control's populations...); with
+    ``files``, those of the records written in a file it accepts (``source_file``)."""
 
     def walk(record: Record) -> Iterator[Record]:
         yield record
@@ -53,9 +54,12 @@ def records(catalog: Catalog) -> Iterator[Record]:
                 if isinstance(child, Record):
                     yield from walk(child)
 
-    yield from walk(catalog.settings)
-    for part in _COLLECTIONS:
-        for record in getattr(catalog, part).values():
+    tops = [
+        catalog.settings,
+        *(r for part in _COLLECTIONS for r in getattr(catalog, part).values()),
+    ]
+    for record in tops:
+        if files(record.source_file):
             yield from walk(record)
 
 
@@ -68,10 +72,15 @@ def identifiers(catalog: Catalog) -> list[str]:
     return [*found, "OWN-1", "EVD-2", "2026-03-31", "keep", "revoke", "privileged"]
 
 
-def rewrite(catalog: Catalog, text: Callable[[Record, str], str | None]) -> int:
-    """Set every descriptive field to ``text(record, field)``; the number of fields set."""
+def rewrite(
+    catalog: Catalog,
+    text: Callable[[Record, str], str | None],
+    files: Callable[[str], bool] = lambda _: True,
+) -> int:
+    """Set every descriptive field (of the records written in ``files``) to
+    ``text(record, field)``; the number of fields set."""
     count = 0
-    for record in list(records(catalog)):
+    for record in list(records(catalog, files)):
         for name in sorted(descriptive_fields(type(record))):
             setattr(record, name, text(record, name))
             count += 1

@@ -14,7 +14,9 @@ fields, the sha256 of every file a record names), and also of:
   line moves everything below it, so it evaluates again: the cached findings never
   carry a stale line.
 
-An evaluation with an internal error (``ERR-1``: a rule crashed) is not kept. An entry
+The key is also the evaluation's :attr:`~.evaluate.Evaluation.inputs`, which the
+narratives' keys build on (:mod:`generator.publish.narrativekey`). An evaluation with an
+internal error (``ERR-1``: a rule crashed) is not kept and has no inputs digest. An entry
 that cannot be read, is damaged (each carries the SHA-256 of its contents) or is not
 the one for its key is ignored and written again. Deleting the folder only costs time.
 """
@@ -25,7 +27,7 @@ import contextlib
 import hashlib
 import os
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 
@@ -79,6 +81,7 @@ class EvaluationCache:
             result = evaluate(catalog, day, extracts=extracts)
             if key and not any(f.rule == INTERNAL_ERROR for f in result.findings):
                 self._write(key, _Entry(key, result.findings, result.not_assessed))
+                return replace(result, inputs=key)
             return result
         self.hits += 1
         return Evaluation(
@@ -90,6 +93,7 @@ class EvaluationCache:
             rules=RULES,
             controls=tuple(catalog.controls),
             context=Context(catalog, day, extracts),
+            inputs=key,
         )
 
     def _key(self, catalog: Catalog, day: date, records: str, positions: str) -> str:

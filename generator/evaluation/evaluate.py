@@ -32,6 +32,9 @@ class Evaluation:
     controls: tuple[str, ...]
     context: Context | None = field(default=None, repr=False, compare=False)
     """The facts the rules derived (hashes, extract summaries, access), for the views."""
+    inputs: str | None = field(default=None, compare=False)
+    """A digest of everything the rules read (the key of :mod:`.evalcache`), when it was
+    worked out and no rule crashed: the same inputs give the same findings."""
 
     @property
     def open(self) -> list[Finding]:

@@ -1,10 +1,11 @@
 """``render_narratives``: one signed PDF/A-3b narrative per control, rendered on every core,
 skipping controls whose inputs have not changed since the last build.
 
-Flow per control: view model (:mod:`generator.render.narrative`) -> HTML (Jinja, in this
-process) -> cache lookup -> unsigned PDF (:func:`generator.render.pdf.render_pdf`, in a
-worker process) -> signature (in this process, so the private key never leaves it) ->
-cache and ``out_dir/<ID>.pdf``.
+Flow per control: its inputs' digest (:mod:`.narrativekey`) -> cache lookup, done when the
+inputs are those of a cached PDF -> view model (:mod:`generator.render.narrative`) -> cache
+lookup by the view model's digest -> HTML (Jinja, in this process) -> unsigned PDF
+(:func:`generator.render.pdf.render_pdf`, in a worker process) -> signature (in this
+process, so the private key never leaves it) -> cache and ``out_dir/<ID>.pdf``.
 """
 
 from __future__ import annotations
@@ -22,14 +23,15 @@ from datetime import datetime
 from pathlib import Path
 from typing import TypedDict, Unpack
 
-from ..render.narrative import Narrative, build_narratives
+from ..render.narrative import Narrative, build_narratives, selected_controls
 from ..render.narratives import SignerInfo, attachments_of, pdf_environment, render_html
 from ..render.pdf import NarrativeError, PdfJob, RenderedPdf, document_date, render_pdf
 from ..render.pdf import template_dirs as pdf_template_dirs
 from ..render.site import slug
 from ..signing.sign import DocumentSigner, secrets_withheld
 from ..views import CatalogViews
-from .pdfcache import PdfCache, batch_key, cache_key
+from .narrativekey import narrative_inputs
+from .pdfcache import CachedPdf, PdfCache, batch_key, cache_key
 
 Progress = Callable[[str], None]
 
@@ -189,6 +191,8 @@ class NarrativePlan:
     """The narratives to lay out, largest first; each view model is let go once its HTML
     is made (all 1,000 held until the last PDF were 0.9 GB at full size)."""
     keys: dict[str, str]
+    inputs: dict[str, str]
+    """The inputs digest of each narrative (see :mod:`.narrativekey`); empty without one."""
     cache: PdfCache
     results: dict[str, NarrativeResult]
     started: float
@@ -219,6 +223,13 @@ class NarrativePlan:
             target = self.out_dir / f"{slug(pdf.control)}.pdf"
             _write(target, signed)
             self.cache.put(slug(pdf.control), self.keys[pdf.control], signed, pdf.pages)
+            if pdf.control in self.inputs:
+                self.cache.remember(
+                    slug(pdf.control),
+                    self.keys[pdf.control],
+                    self.inputs[pdf.control],
+                    self.versions[pdf.control],
+                )
             self.results[pdf.control] = NarrativeResult(
                 pdf.control, target, self.versions[pdf.control], pdf.pages, False
             )
@@ -255,26 +266,40 @@ def plan_narratives(
     signer_id = json.dumps(asdict(signer.info), sort_keys=True)
     batch = batch_key(created, tuple(str(d) for d in dirs), signer_id)
     cache = PdfCache(cache_dir)
-    narratives = build_narratives(views, controls)
-    _check_file_names([n.control.id for n in narratives])
-    total = len(narratives)
+    controls = selected_controls(views, controls)
+    _check_file_names(controls)
+    inputs = narrative_inputs(views, batch) if cache.folder is not None else {}
+    total = len(controls)
     results: dict[str, NarrativeResult] = {}
+
+    def unchanged(control: str, version: str, hit: CachedPdf) -> None:
+        target = out_dir / f"{slug(control)}.pdf"
+        _write(target, hit.data)
+        results[control] = NarrativeResult(control, target, version, hit.pages, True)
+        progress(f"narrative {len(results)}/{total} {control}: unchanged")
+
+    rest = []
+    for control in controls:  # inputs unchanged: no view model to build
+        recalled = cache.recall(slug(control), inputs[control]) if control in inputs else None
+        if recalled is None:
+            rest.append(control)
+        else:
+            unchanged(control, recalled[1], recalled[2])
+    narratives = build_narratives(views, rest) if rest else []
     todo: list[Narrative] = []
     keys: dict[str, str] = {}
     for narrative in narratives:
         control = narrative.control.id
         key = cache_key(narrative.digest, batch)
-        target = out_dir / f"{slug(control)}.pdf"
         hit = cache.get(slug(control), key)
-        if hit is not None:
-            _write(target, hit.data)
-            results[control] = NarrativeResult(control, target, narrative.version, hit.pages, True)
-            progress(f"narrative {len(results)}/{total} {control}: unchanged")
+        if hit is not None:  # inputs changed, the narrative did not
+            unchanged(control, narrative.version, hit)
+            if control in inputs:
+                cache.remember(slug(control), key, inputs[control], narrative.version)
             continue
         keys[control] = key
         todo.append(narrative)
     todo.sort(key=lambda n: (-n.weight, n.control.id))  # largest first: the workers end together
-    controls = [n.control.id for n in narratives]
     versions = {n.control.id: n.version for n in todo}
     del narratives
 
@@ -300,6 +325,7 @@ def plan_narratives(
         versions=versions,
         jobs=jobs_(deque(todo)),
         keys=keys,
+        inputs=inputs,
         cache=cache,
         results=results,
         started=started,

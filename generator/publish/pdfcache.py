@@ -114,7 +114,9 @@ def _write_atomic(path: Path, data: bytes) -> None:
 
 
 class PdfCache:
-    """Signed PDFs under ``folder/<control slug>/<key>.pdf``; ``folder=None`` disables it."""
+    """Signed PDFs under ``folder/<control slug>/<key>.pdf``, with ``<key>.json`` (pages and
+    sha256) and ``<key>.inputs`` (the inputs digest it was made from and its version);
+    ``folder=None`` disables it."""
 
     def __init__(self, folder: Path | None) -> None:
         self.folder = folder
@@ -130,6 +132,35 @@ class PdfCache:
             return None
         # a truncated or altered entry is a miss, never a narrative
         return CachedPdf(data, pages) if _sha(data) == info.get("sha256") else None
+
+    def recall(self, slug: str, inputs: str) -> tuple[str, str, CachedPdf] | None:
+        """The narrative last cached for ``slug`` from these inputs (see
+        :mod:`.narrativekey`): its key, its document version and the PDF."""
+        if self.folder is None:
+            return None
+        try:
+            kept = sorted((self.folder / slug).glob("*.inputs"))
+        except OSError:
+            return None
+        for path in kept:
+            try:
+                info = json.loads(path.read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                continue
+            if not isinstance(info, dict) or info.get("inputs") != inputs:
+                continue
+            version = info.get("version")
+            hit = self.get(slug, path.stem) if isinstance(version, str) else None
+            if hit is not None:
+                return path.stem, version, hit
+        return None
+
+    def remember(self, slug: str, key: str, inputs: str, version: str) -> None:
+        """Note that the narrative cached under ``key`` was made from ``inputs``."""
+        if self.folder is None or not (self.folder / slug / f"{key}.pdf").is_file():
+            return
+        info = {"inputs": inputs, "version": version}
+        _write_atomic(self.folder / slug / f"{key}.inputs", json.dumps(info).encode())
 
     def put(self, slug: str, key: str, data: bytes, pages: int) -> None:
         if self.folder is None:

@@ -570,8 +570,8 @@ def _status(
     return "Clean: no open findings, nothing unassessed", "neutral", tuple(notes)
 
 
-def build_narratives(views: CatalogViews, controls: list[str] | None = None) -> list[Narrative]:
-    """Narratives of ``controls`` (default: every control), in catalog order.
+def selected_controls(views: CatalogViews, controls: list[str] | None = None) -> list[str]:
+    """The IDs of ``controls`` (default: every control), in catalog order.
 
     Raises :class:`UnknownControl` for an ID the catalog does not define.
     """
@@ -581,5 +581,14 @@ def build_narratives(views: CatalogViews, controls: list[str] | None = None) -> 
     if unknown:
         hint = did_you_mean(unknown[0], known)
         raise UnknownControl(f"no control {', '.join(map(repr, unknown))} in the catalog{hint}")
+    return [c for c in known if wanted is None or c in wanted]
+
+
+def build_narratives(views: CatalogViews, controls: list[str] | None = None) -> list[Narrative]:
+    """Narratives of ``controls`` (default: every control), in catalog order.
+
+    Raises :class:`UnknownControl` for an ID the catalog does not define.
+    """
+    wanted = set(selected_controls(views, controls))
     builder = _Builder(views)
-    return [builder.build(c) for c in views.controls if wanted is None or c.id in wanted]
+    return [builder.build(c) for c in views.controls if c.id in wanted]

@@ -276,7 +276,6 @@ def plan_narratives(
         target = out_dir / f"{slug(control)}.pdf"
         _write(target, hit.data)
         results[control] = NarrativeResult(control, target, version, hit.pages, True)
-        progress(f"narrative {len(results)}/{total} {control}: unchanged")
 
     rest = []
     for control in controls:  # inputs unchanged: no view model to build
@@ -285,6 +284,8 @@ def plan_narratives(
             rest.append(control)
         else:
             unchanged(control, recalled[1], recalled[2])
+    if results:
+        progress(f"{len(results)} of {total} narratives unchanged (inputs as last built)")
     narratives = build_narratives(views, rest) if rest else []
     todo: list[Narrative] = []
     keys: dict[str, str] = {}
@@ -294,6 +295,7 @@ def plan_narratives(
         hit = cache.get(slug(control), key)
         if hit is not None:  # inputs changed, the narrative did not
             unchanged(control, narrative.version, hit)
+            progress(f"narrative {len(results)}/{total} {control}: unchanged")
             if control in inputs:
                 cache.remember(slug(control), key, inputs[control], narrative.version)
             continue

@@ -267,6 +267,22 @@ class PageCache:
         shutil.rmtree(self.staging, ignore_errors=True)
 
 
+def _skip_conversion(page: Any) -> None:
+    """Make MkDocs' conversion of ``page`` (a cache hit) a no-op. ``Page.render`` would
+    set up a Markdown converter with every extension to convert an empty text: 0.3 ms a
+    page, 2 s of a rebuild at full size. What it sets, it sets empty, as converting
+    nothing does; :meth:`on_page_content` then puts the cached page's anchors and links."""
+    from mkdocs.structure.toc import get_toc
+
+    def render(config: Any, files: Any) -> None:
+        page.content = ""
+        page.toc = get_toc([])
+        page.present_anchor_ids = set()
+        page.links_to_anchors = {}
+
+    page.render = render
+
+
 def incremental_pages_plugin(cache: PageCache, inputs: str) -> Any:
     """The MkDocs plugin serving unchanged pages from ``cache``; ``inputs`` is the
     :func:`build_inputs` digest of this build."""
@@ -311,6 +327,7 @@ def incremental_pages_plugin(cache: PageCache, inputs: str) -> Any:
             if hit is None:
                 return markdown
             self.hits[src] = hit
+            _skip_conversion(page)
             return ""  # nothing to convert: the HTML comes from the cache
 
         @event_priority(-100)

@@ -7,6 +7,8 @@ wheel carries them as ``generator/_data/`` (mapped there by the build backend, s
 
 from __future__ import annotations
 
+import hashlib
+from functools import cache
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parent
@@ -23,3 +25,15 @@ TEMPLATES = _DATA / "templates"
 
 DEFAULT_MKDOCS_CONFIG = _DATA / "mkdocs.yml"
 """The MkDocs configuration the site is built with unless ``--config`` says otherwise."""
+
+
+@cache
+def package_digest() -> str:
+    """A hash of every file of the package (its code, its reference data, anything it
+    ships), for caches whose entries any of it may have shaped."""
+    digest = hashlib.sha256()
+    for path in sorted(p for p in PACKAGE.rglob("*") if p.is_file()):
+        if "__pycache__" not in path.parts:
+            digest.update(path.relative_to(PACKAGE).as_posix().encode("utf-8") + b"\0")
+            digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()

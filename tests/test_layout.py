@@ -28,7 +28,7 @@ ALLOWED: dict[str, set[str]] = {
     "catalog": SHARED,
     "evidence": SHARED | {"catalog"},
     "evaluation": SHARED | {"catalog", "evidence"},
-    "views": SHARED | {"evidence", "evaluation"},
+    "views": SHARED | {"catalog", "evidence", "evaluation"},
     "render": SHARED | {"evidence", "evaluation", "views"},
     "signing": SHARED | {"render"},
     "publish": SHARED | {"catalog", "evidence", "evaluation", "views", "render", "signing"},

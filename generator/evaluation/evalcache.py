@@ -23,17 +23,14 @@ the one for its key is ignored and written again. Deleting the folder only costs
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
-import os
-import tempfile
 from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 
 from pydantic import TypeAdapter, ValidationError
 
-from ..catalog.cachedir import cache_root
+from ..catalog.cachedir import cache_root, read_checked, write_checked
 from ..evidence.extracts import ExtractStore
 from ..model import Catalog
 from .evaluate import INTERNAL_ERROR, Evaluation, evaluate
@@ -117,41 +114,16 @@ class EvaluationCache:
         return self.folder / f"{key}.json"
 
     def _read(self, key: str) -> _Entry | None:
-        path = self._path(key)
-        try:
-            data = path.read_bytes()
-        except OSError:
-            return None
-        digest, _, body = data.partition(b"\n")
-        if hashlib.sha256(body).hexdigest().encode("ascii") != digest:
+        body = read_checked(self._path(key))
+        if body is None:
             return None
         try:
             entry = _ENTRY.validate_json(body, strict=True)
         except ValidationError:
             return None
-        if entry.key != key:
-            return None
-        with contextlib.suppress(OSError):
-            os.utime(path)  # the newest by use are the ones kept
-        return entry
+        return entry if entry.key == key else None
 
     def _write(self, key: str, entry: _Entry) -> None:
-        """Write the entry under a temporary name, then rename it, and keep the
-        :data:`KEPT` newest; a cache that cannot be written only costs the next build
-        the evaluation."""
-        temp = None
-        body = _ENTRY.dump_json(entry)
-        try:
-            self.folder.mkdir(parents=True, exist_ok=True)
-            handle, temp = tempfile.mkstemp(dir=self.folder, prefix=".", suffix=".tmp")
-            with os.fdopen(handle, "wb") as out:
-                out.write(hashlib.sha256(body).hexdigest().encode("ascii") + b"\n" + body)
-            os.replace(temp, self._path(key))
-            entries = sorted(
-                self.folder.glob("*.json"), key=lambda p: p.stat().st_mtime, reverse=True
-            )
-            for old in entries[KEPT:]:
-                old.unlink(missing_ok=True)
-        except OSError:
-            if temp is not None:
-                Path(temp).unlink(missing_ok=True)
+        """Write the entry (see :func:`~generator.catalog.cachedir.write_checked`), keeping
+        the :data:`KEPT` newest."""
+        write_checked(self._path(key), _ENTRY.dump_json(entry), KEPT)

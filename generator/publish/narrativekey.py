@@ -35,27 +35,15 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable
-from functools import cache
 
 from ..model import Catalog, Control, Record, Review
 from ..render.narrative import catalog_rel
-from ..resources import PACKAGE
+from ..resources import package_digest
 from ..views import CatalogViews
 
 VERSION = "controlbook narrative inputs 1"
 _PER_CONTROL = frozenset({Control, Review})
 """The kinds of record whose files enter only the keys of their own control."""
-
-
-@cache
-def package_digest() -> str:
-    """Every file of the package: its code, its reference data, anything it ships."""
-    digest = hashlib.sha256()
-    for path in sorted(p for p in PACKAGE.rglob("*") if p.is_file()):
-        if "__pycache__" not in path.parts:
-            digest.update(path.relative_to(PACKAGE).as_posix().encode("utf-8") + b"\0")
-            digest.update(hashlib.sha256(path.read_bytes()).digest())
-    return digest.hexdigest()
 
 
 def _records(catalog: Catalog) -> Iterable[Record]:

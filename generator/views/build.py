@@ -23,6 +23,7 @@ from ..model.retention import describe, in_months
 from ..model.urls import file_link
 from ..references import ResolutionStatus, load_csf, load_owasp_nhi, resolve_csf, resolve_nhi
 from . import registers
+from .accounts import AccountsCache, query_accounts
 from .types import (
     ALL_DECISIONS_MAX,
     LISTED,
@@ -64,9 +65,12 @@ class CatalogViews:
         evaluation: Evaluation,
         coverage: Coverage | None = None,
         trend_cache: TrendCache | None = None,
+        accounts_cache: AccountsCache | None = None,
     ):
         self.catalog = catalog
         self.trend_cache = trend_cache if trend_cache is not None else TrendCache()
+        self.accounts_cache = accounts_cache
+        """Where the systems' accounts are kept across builds (None: queried each time)."""
         self.evaluation = evaluation
         self.coverage = coverage or compute_coverage(catalog, evaluation)
         shared = evaluation.context  # what evaluation derived (hashes, access) is reused
@@ -659,46 +663,28 @@ class CatalogViews:
 
     @cached_property
     def _state_accounts(self) -> tuple[dict[str, list[AccountView]], dict[str, int], str]:
-        """The accounts in each system's state at the as-of date (the rows the rules see:
-        a shared extract's rows of the system, the account types each extract is the
-        newest for), one per account with its types and entitlements joined, sorted by
-        account, the first :data:`LISTED` of each system; the number of accounts per
-        system; and why none could be read ("" when they could). One query over the
-        access index the rules built, so the cost is linear in the rows."""
+        """The accounts of each system's state at the as-of date, the first :data:`LISTED`
+        of each system (see :mod:`.accounts`); the number of accounts per system; and why
+        none could be read ("" when they could)."""
         try:
-            found = self.ctx.access.db.execute(
-                f"""
-                WITH accounts AS (
-                    SELECT system, account,
-                           list_sort(list_distinct(list(person))) AS people,
-                           list_sort(list_distinct(list(account_type))) AS types,
-                           list_sort(list_distinct(list(nullif(entitlement, '')))) AS grants
-                    FROM access GROUP BY system, account
-                ), numbered AS (
-                    SELECT *, row_number() OVER (PARTITION BY system ORDER BY account) AS n,
-                           count(*) OVER (PARTITION BY system) AS total
-                    FROM accounts
-                )
-                SELECT system, account, people, types, grants, total
-                FROM numbered WHERE n <= {int(LISTED)} ORDER BY system, n
-                """
-            ).fetchall()
+            if self.accounts_cache is not None:
+                found = self.accounts_cache.accounts(self.evaluation, self.ctx, LISTED)
+            else:
+                found = query_accounts(self.ctx, LISTED)
         except (ExtractError, duckdb.Error) as exc:
             return {}, {}, f"the accounts could not be read ({exc})"
         labels = {str(t): t.label for t in AccountType}
         listed: dict[str, list[AccountView]] = {}
-        totals: dict[str, int] = {}
-        for system, account, people, types, grants, total in found:
-            totals[system] = int(total)
+        for system, account, people, types, grants in found.rows:
             listed.setdefault(system, []).append(
                 AccountView(
                     account=account,
-                    people=tuple(p for p in (self.person(v) for v in people if v) if p),
+                    people=tuple(p for p in map(self.person, people) if p),
                     account_types=", ".join(labels.get(t, t) for t in types),
-                    entitlements=tuple(grants),
+                    entitlements=grants,
                 )
             )
-        return listed, totals, ""
+        return listed, found.totals, ""
 
     @cached_property
     def systems(self) -> tuple[SystemView, ...]:

@@ -1,0 +1,130 @@
+"""The accounts in each system's state at the as-of date, as the system pages list them,
+kept across builds while nothing the rules read changes.
+
+They come from one query over the access index the rules build (the rows the rules see:
+a shared extract's rows of the system, the account types each extract is the newest
+for), one row per account with its holders, types and entitlements joined, the first
+:data:`~.types.LISTED` accounts of each system by name, and each system's count. At full
+size (4.7 million rows) the index and the query take 5 to 6 s of every build, and a
+rebuild whose evaluation came from the cache would build the index for this alone.
+
+So :class:`AccountsCache` keeps the result under ``<cache>/accounts``, keyed by the
+evaluation's inputs (:attr:`~generator.evaluation.evaluate.Evaluation.inputs`: the
+records the rules read, every named file's sha256, the as-of date, the evaluation code)
+and every file of the package (the query is code too). It holds IDs only: the people's
+names are looked up when the view is built, from the catalog being built. An evaluation
+without an inputs digest is never cached; a query that fails is not kept.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..catalog.cachedir import cache_root, read_checked, write_checked
+from ..evaluation.evaluate import Evaluation
+from ..evaluation.rules import Context
+from ..resources import package_digest
+from .types import LISTED
+
+KEPT = 4
+"""Entries kept: the newest by use."""
+
+Row = tuple[str, str, tuple[str, ...], tuple[str, ...], tuple[str, ...]]
+"""System, account, holders (person IDs), account types, entitlements: each sorted."""
+
+
+@dataclass(frozen=True)
+class StateAccounts:
+    """The listed accounts of every system (in system and account order) and how many
+    accounts each system has in all."""
+
+    rows: tuple[Row, ...]
+    totals: dict[str, int]
+
+
+def query_accounts(ctx: Context, listed: int = LISTED) -> StateAccounts:
+    """The accounts of the state at ``ctx``'s as-of date, from its access index, the first
+    ``listed`` of each system; raises what reading the extracts raises (``ExtractError``,
+    ``duckdb.Error``)."""
+    found = ctx.access.db.execute(
+        f"""
+        WITH accounts AS (
+            SELECT system, account,
+                   list_sort(list_distinct(list(person))) AS people,
+                   list_sort(list_distinct(list(account_type))) AS types,
+                   list_sort(list_distinct(list(nullif(entitlement, '')))) AS grants
+            FROM access GROUP BY system, account
+        ), numbered AS (
+            SELECT *, row_number() OVER (PARTITION BY system ORDER BY account) AS n,
+                   count(*) OVER (PARTITION BY system) AS total
+            FROM accounts
+        )
+        SELECT system, account, people, types, grants, total
+        FROM numbered WHERE n <= {int(listed)} ORDER BY system, n
+        """
+    ).fetchall()
+    rows: list[Row] = []
+    totals: dict[str, int] = {}
+    for system, account, people, types, grants, total in found:
+        totals[system] = int(total)
+        holders = tuple(p for p in people if p)
+        rows.append((system, account, holders, tuple(types), tuple(grants)))
+    return StateAccounts(tuple(rows), totals)
+
+
+class AccountsCache:
+    """:class:`StateAccounts` of evaluated catalogs, kept in ``folder``."""
+
+    def __init__(self, folder: Path | None = None) -> None:
+        self.folder = folder if folder is not None else cache_root() / "accounts"
+        self.hits = 0
+        self.misses = 0
+
+    def accounts(self, evaluation: Evaluation, ctx: Context, listed: int = LISTED) -> StateAccounts:
+        """:func:`query_accounts` of the state ``evaluation`` was made at, from the cache
+        when its inputs are those of an entry, else queried from ``ctx`` (and kept)."""
+        if evaluation.inputs is None:
+            return query_accounts(ctx, listed)
+        parts = (evaluation.inputs, package_digest(), str(listed))
+        key = hashlib.sha256("\0".join(parts).encode("utf-8")).hexdigest()
+        path = self.folder / f"{key}.json"
+        body = read_checked(path)
+        kept = _parse(body, key) if body is not None else None
+        if kept is not None:
+            self.hits += 1
+            return kept
+        self.misses += 1
+        found = query_accounts(ctx, listed)
+        data = {"key": key, "rows": found.rows, "totals": found.totals}
+        write_checked(path, json.dumps(data, ensure_ascii=False).encode("utf-8"), KEPT)
+        return found
+
+
+def _parse(body: bytes, key: str) -> StateAccounts | None:
+    """An entry's accounts, or None when it is not the entry for ``key`` or not of the
+    expected shape (a damaged or foreign file is a miss, never a listing)."""
+    try:
+        data = json.loads(body)
+        if data["key"] != key:
+            return None
+        rows = tuple(_row(r) for r in data["rows"])
+        totals = {str(s): int(n) for s, n in data["totals"].items()}
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return None
+    return StateAccounts(rows, totals)
+
+
+def _row(value: list[object]) -> Row:
+    system, account, people, types, grants = value
+    if not (isinstance(system, str) and isinstance(account, str)):
+        raise TypeError("a row names a system and an account")
+    return system, account, _strings(people), _strings(types), _strings(grants)
+
+
+def _strings(value: object) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise TypeError("a list of strings")
+    return tuple(value)

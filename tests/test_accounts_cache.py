@@ -1,0 +1,124 @@
+"""The systems' account lists are kept across builds while nothing the rules read changes.
+
+A build whose evaluation came from the evaluation cache would otherwise build the access
+index (millions of rows at full size) only to list each system's accounts. These tests
+compare the systems' views built with the cache, on a miss and on a hit, with views
+built without it, and follow when the index is built.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+from pathlib import Path
+
+import pytest
+
+from generator.catalog.loader import load_catalog
+from generator.evaluation.evalcache import EvaluationCache
+from generator.evaluation.evaluate import evaluate
+from generator.views import CatalogViews
+from generator.views.accounts import AccountsCache
+from generator.views.types import SystemView
+from tests.test_trend_cache import CHANGES, EXAMPLES
+
+
+@pytest.fixture
+def example(tmp_path: Path) -> Path:
+    target = tmp_path / "catalog"
+    shutil.copytree(EXAMPLES[0], target)
+    return target
+
+
+def built(folder: Path, cache: AccountsCache, evaluations: Path) -> CatalogViews:
+    catalog = load_catalog(folder)
+    evaluation = EvaluationCache(evaluations).evaluate(catalog)
+    return CatalogViews(catalog, evaluation, accounts_cache=cache)
+
+
+def first_build(folder: Path, tmp_path: Path) -> None:
+    """A build that fills the evaluation and accounts caches."""
+    assert built(folder, AccountsCache(tmp_path / "accounts"), tmp_path / "evaluations").systems
+
+
+def uncached(folder: Path) -> tuple[SystemView, ...]:
+    catalog = load_catalog(folder)
+    return CatalogViews(catalog, evaluate(catalog)).systems
+
+
+def test_a_hit_lists_what_the_query_lists_without_building_the_access_index(
+    example: Path, tmp_path: Path
+) -> None:
+    expected = uncached(example)
+    assert sum(s.accounts_total for s in expected) > 20  # the example's systems have accounts
+    first = AccountsCache(tmp_path / "accounts")
+    assert built(example, first, tmp_path / "evaluations").systems == expected
+    assert (first.hits, first.misses) == (0, 1)
+
+    again = AccountsCache(tmp_path / "accounts")
+    views = built(example, again, tmp_path / "evaluations")  # the evaluation is a hit too
+    assert views.systems == expected
+    assert (again.hits, again.misses) == (1, 0)
+    assert "access" not in vars(views.ctx)  # the index was never built
+
+
+def test_a_new_name_is_shown_from_a_hit(example: Path, tmp_path: Path) -> None:
+    """Entries hold person IDs; names come from the catalog being built."""
+    first_build(example, tmp_path)
+    people = example / "people.yaml"
+    people.write_text(people.read_text().replace("name: ", "name: Dr. "), encoding="utf-8")
+    again = AccountsCache(tmp_path / "accounts")
+    systems = built(example, again, tmp_path / "evaluations").systems
+    assert again.hits == 1
+    assert systems == uncached(example)
+    holders = [p.name for s in systems for a in s.accounts for p in a.people]
+    assert holders
+    assert all(name.startswith("Dr. ") for name in holders)
+
+
+@pytest.mark.parametrize("change", CHANGES, ids=lambda name: name.replace(" ", "-"))
+def test_a_change_the_rules_read_queries_again(change: str, example: Path, tmp_path: Path) -> None:
+    first_build(example, tmp_path)
+    CHANGES[change](example)
+    again = AccountsCache(tmp_path / "accounts")
+    assert built(example, again, tmp_path / "evaluations").systems == uncached(example)
+    assert (again.hits, again.misses) == (0, 1)
+
+
+@pytest.mark.parametrize(
+    "content",
+    [b"", b"not json", b"[]", b'{"key": 1}', b'{"rows": [[1, 2, [], [], []]], "totals": {}}'],
+    ids=["empty", "text", "list", "wrong-key", "wrong-row"],
+)
+def test_a_damaged_entry_is_queried_again_and_rewritten(
+    content: bytes, example: Path, tmp_path: Path
+) -> None:
+    expected = uncached(example)
+    first_build(example, tmp_path)
+    [entry] = (tmp_path / "accounts").glob("*.json")
+    entry.write_bytes(content)
+    again = AccountsCache(tmp_path / "accounts")
+    assert built(example, again, tmp_path / "evaluations").systems == expected
+    assert again.misses == 1
+    assert entry.read_bytes() != content
+
+
+def test_a_forged_entry_with_a_valid_checksum_but_another_key_is_a_miss(
+    example: Path, tmp_path: Path
+) -> None:
+    first_build(example, tmp_path)
+    [entry] = (tmp_path / "accounts").glob("*.json")
+    body = entry.read_bytes().partition(b"\n")[2].replace(entry.stem.encode(), b"0" * 64)
+
+    entry.write_bytes(hashlib.sha256(body).hexdigest().encode() + b"\n" + body)
+    again = AccountsCache(tmp_path / "accounts")
+    assert built(example, again, tmp_path / "evaluations").systems == uncached(example)
+    assert again.misses == 1
+
+
+def test_an_evaluation_without_an_inputs_digest_is_not_kept(example: Path, tmp_path: Path) -> None:
+    catalog = load_catalog(example)
+    cache = AccountsCache(tmp_path / "accounts")
+    views = CatalogViews(catalog, evaluate(catalog), accounts_cache=cache)
+    assert views.systems == uncached(example)
+    assert not (tmp_path / "accounts").exists()

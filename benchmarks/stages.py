@@ -350,7 +350,7 @@ def incremental(folder: Path, work: Path, report: Report, *, pdfs: bool) -> None
     in a new process as a user runs it (the signed narratives and the site's pages of the
     first build are cached and reused by the second). Memory is the peak of the build's
     process tree: the build and its PDF workers."""
-    for cache in ("pdf", "site", "trend", "evaluation"):
+    for cache in ("pdf", "site", "trend", "evaluation", "access-facts"):
         shutil.rmtree(work / "cache" / cache, ignore_errors=True)
     out = work / "site-build"
     what = "with" if pdfs else "without"

@@ -26,7 +26,7 @@ from ..render.site import Progress, build_site_into
 from ..resources import DEFAULT_MKDOCS_CONFIG, SOURCE_TREE
 from ..signing.sign import load_signer
 from ..views import CatalogViews
-from ..views.accounts import AccountsCache
+from ..views.accessfacts import AccessFactsCache
 from .destination import check_site_destination
 from .narratives import NarrativeBatch, NarrativePlan, plan_narratives
 
@@ -119,7 +119,7 @@ def build(
     trend = TrendCache()
     if evaluations.catalog_hash is not None and evaluation.context is not None:
         trend.know(catalog, evaluation.context.extracts, evaluations.catalog_hash)
-    views = CatalogViews(catalog, evaluation, trend_cache=trend, accounts_cache=AccountsCache())
+    views = CatalogViews(catalog, evaluation, trend_cache=trend, access_facts=AccessFactsCache())
     with output_lock(out):
         scratch = scratch_dir(out, "pdf")  # .<out>.pdf-PID: the next build removes it if killed
         try:

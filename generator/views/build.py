@@ -23,7 +23,7 @@ from ..model.retention import describe, in_months
 from ..model.urls import file_link
 from ..references import ResolutionStatus, load_csf, load_owasp_nhi, resolve_csf, resolve_nhi
 from . import registers
-from .accounts import AccountsCache, query_accounts
+from .accessfacts import AccessFacts, AccessFactsCache, read_access_facts
 from .types import (
     ALL_DECISIONS_MAX,
     LISTED,
@@ -65,12 +65,13 @@ class CatalogViews:
         evaluation: Evaluation,
         coverage: Coverage | None = None,
         trend_cache: TrendCache | None = None,
-        accounts_cache: AccountsCache | None = None,
+        access_facts: AccessFactsCache | None = None,
     ):
         self.catalog = catalog
         self.trend_cache = trend_cache if trend_cache is not None else TrendCache()
-        self.accounts_cache = accounts_cache
-        """Where the systems' accounts are kept across builds (None: queried each time)."""
+        self.access_cache = access_facts
+        """Where what the views read of the access index is kept across builds (None:
+        read from the index each time)."""
         self.evaluation = evaluation
         self.coverage = coverage or compute_coverage(catalog, evaluation)
         shared = evaluation.context  # what evaluation derived (hashes, access) is reused
@@ -91,6 +92,7 @@ class CatalogViews:
         self.ctx.extracts.forget_indexes()
         self.__dict__.pop("systems", None)
         self.__dict__.pop("_state_accounts", None)
+        self.__dict__.pop("access_facts", None)
 
     # -- small helpers -------------------------------------------------------------
 
@@ -662,15 +664,21 @@ class CatalogViews:
         )
 
     @cached_property
+    def access_facts(self) -> AccessFacts:
+        """What the system pages and the SoD register show of the access index (see
+        :mod:`.accessfacts`); raises ``ExtractError`` or ``duckdb.Error`` when the
+        extracts cannot be read."""
+        if self.access_cache is not None:
+            return self.access_cache.facts(self.evaluation, self.ctx, LISTED)
+        return read_access_facts(self.ctx, LISTED)
+
+    @cached_property
     def _state_accounts(self) -> tuple[dict[str, list[AccountView]], dict[str, int], str]:
         """The accounts of each system's state at the as-of date, the first :data:`LISTED`
-        of each system (see :mod:`.accounts`); the number of accounts per system; and why
-        none could be read ("" when they could)."""
+        of each system; the number of accounts per system; and why none could be read (""
+        when they could)."""
         try:
-            if self.accounts_cache is not None:
-                found = self.accounts_cache.accounts(self.evaluation, self.ctx, LISTED)
-            else:
-                found = query_accounts(self.ctx, LISTED)
+            found = self.access_facts
         except (ExtractError, duckdb.Error) as exc:
             return {}, {}, f"the accounts could not be read ({exc})"
         labels = {str(t): t.label for t in AccountType}

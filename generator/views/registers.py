@@ -104,7 +104,7 @@ def _judged_by(
 
 def sod_view(views: CatalogViews) -> SodView:
     """The duties matrix (who holds which duty) and the held conflicts."""
-    conflicts = views.ctx.access.conflicts
+    conflicts = views.access_facts.conflicts
 
     def exception_note(person: str, ruleset: str, duties: tuple[str, str]) -> str:
         covering = covering_exception(views.catalog, person, ruleset, duties, views.as_of)
@@ -131,7 +131,7 @@ def sod_view(views: CatalogViews) -> SodView:
         (rs.id, duty.id, duty.name) for rs in views.catalog.rulesets.values() for duty in rs.duties
     )
     held: dict[str, set[tuple[str, str]]] = {}
-    for person, ruleset, duty in views.ctx.access.holdings:
+    for person, ruleset, duty in views.access_facts.holdings:
         held.setdefault(person, set()).add((ruleset, duty))
     matrix = tuple(
         (views.person(p), tuple((rs, d) in held[p] for rs, d, _ in duties))  # type: ignore[misc]

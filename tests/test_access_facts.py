@@ -1,8 +1,9 @@
-"""The systems' account lists are kept across builds while nothing the rules read changes.
+"""What the views read of the access index is kept across builds while nothing the rules
+read changes: the systems' account lists, the duties people hold and their conflicts.
 
 A build whose evaluation came from the evaluation cache would otherwise build the access
-index (millions of rows at full size) only to list each system's accounts. These tests
-compare the systems' views built with the cache, on a miss and on a hit, with views
+index (millions of rows at full size) only for the system pages and the SoD register.
+These tests compare both views built with the cache, on a miss and on a hit, with views
 built without it, and follow when the index is built.
 """
 
@@ -18,8 +19,8 @@ from generator.catalog.loader import load_catalog
 from generator.evaluation.evalcache import EvaluationCache
 from generator.evaluation.evaluate import evaluate
 from generator.views import CatalogViews
-from generator.views.accounts import AccountsCache
-from generator.views.types import SystemView
+from generator.views.accessfacts import AccessFactsCache
+from generator.views.types import SodView, SystemView
 from tests.test_trend_cache import CHANGES, EXAMPLES
 
 
@@ -30,34 +31,41 @@ def example(tmp_path: Path) -> Path:
     return target
 
 
-def built(folder: Path, cache: AccountsCache, evaluations: Path) -> CatalogViews:
+def built(folder: Path, cache: AccessFactsCache, evaluations: Path) -> CatalogViews:
     catalog = load_catalog(folder)
     evaluation = EvaluationCache(evaluations).evaluate(catalog)
-    return CatalogViews(catalog, evaluation, accounts_cache=cache)
+    return CatalogViews(catalog, evaluation, access_facts=cache)
 
 
 def first_build(folder: Path, tmp_path: Path) -> None:
-    """A build that fills the evaluation and accounts caches."""
-    assert built(folder, AccountsCache(tmp_path / "accounts"), tmp_path / "evaluations").systems
+    """A build that fills the evaluation and access facts caches."""
+    cache = AccessFactsCache(tmp_path / "access-facts")
+    assert shown(built(folder, cache, tmp_path / "evaluations"))
+    assert cache.misses == 1
 
 
-def uncached(folder: Path) -> tuple[SystemView, ...]:
+def shown(views: CatalogViews) -> tuple[tuple[SystemView, ...], SodView]:
+    return views.systems, views.sod
+
+
+def uncached(folder: Path) -> tuple[tuple[SystemView, ...], SodView]:
     catalog = load_catalog(folder)
-    return CatalogViews(catalog, evaluate(catalog)).systems
+    return shown(CatalogViews(catalog, evaluate(catalog)))
 
 
 def test_a_hit_lists_what_the_query_lists_without_building_the_access_index(
     example: Path, tmp_path: Path
 ) -> None:
     expected = uncached(example)
-    assert sum(s.accounts_total for s in expected) > 20  # the example's systems have accounts
-    first = AccountsCache(tmp_path / "accounts")
-    assert built(example, first, tmp_path / "evaluations").systems == expected
+    assert sum(s.accounts_total for s in expected[0]) > 20  # the example's systems have accounts
+    assert expected[1].conflicts  # and its people hold conflicting duties
+    first = AccessFactsCache(tmp_path / "access-facts")
+    assert shown(built(example, first, tmp_path / "evaluations")) == expected
     assert (first.hits, first.misses) == (0, 1)
 
-    again = AccountsCache(tmp_path / "accounts")
+    again = AccessFactsCache(tmp_path / "access-facts")
     views = built(example, again, tmp_path / "evaluations")  # the evaluation is a hit too
-    assert views.systems == expected
+    assert shown(views) == expected
     assert (again.hits, again.misses) == (1, 0)
     assert "access" not in vars(views.ctx)  # the index was never built
 
@@ -67,10 +75,11 @@ def test_a_new_name_is_shown_from_a_hit(example: Path, tmp_path: Path) -> None:
     first_build(example, tmp_path)
     people = example / "people.yaml"
     people.write_text(people.read_text().replace("name: ", "name: Dr. "), encoding="utf-8")
-    again = AccountsCache(tmp_path / "accounts")
-    systems = built(example, again, tmp_path / "evaluations").systems
+    again = AccessFactsCache(tmp_path / "access-facts")
+    views = built(example, again, tmp_path / "evaluations")
+    assert shown(views) == uncached(example)
     assert again.hits == 1
-    assert systems == uncached(example)
+    systems = views.systems
     holders = [p.name for s in systems for a in s.accounts for p in a.people]
     assert holders
     assert all(name.startswith("Dr. ") for name in holders)
@@ -80,8 +89,8 @@ def test_a_new_name_is_shown_from_a_hit(example: Path, tmp_path: Path) -> None:
 def test_a_change_the_rules_read_queries_again(change: str, example: Path, tmp_path: Path) -> None:
     first_build(example, tmp_path)
     CHANGES[change](example)
-    again = AccountsCache(tmp_path / "accounts")
-    assert built(example, again, tmp_path / "evaluations").systems == uncached(example)
+    again = AccessFactsCache(tmp_path / "access-facts")
+    assert shown(built(example, again, tmp_path / "evaluations")) == uncached(example)
     assert (again.hits, again.misses) == (0, 1)
 
 
@@ -95,10 +104,10 @@ def test_a_damaged_entry_is_queried_again_and_rewritten(
 ) -> None:
     expected = uncached(example)
     first_build(example, tmp_path)
-    [entry] = (tmp_path / "accounts").glob("*.json")
+    [entry] = (tmp_path / "access-facts").glob("*.json")
     entry.write_bytes(content)
-    again = AccountsCache(tmp_path / "accounts")
-    assert built(example, again, tmp_path / "evaluations").systems == expected
+    again = AccessFactsCache(tmp_path / "access-facts")
+    assert shown(built(example, again, tmp_path / "evaluations")) == expected
     assert again.misses == 1
     assert entry.read_bytes() != content
 
@@ -107,18 +116,18 @@ def test_a_forged_entry_with_a_valid_checksum_but_another_key_is_a_miss(
     example: Path, tmp_path: Path
 ) -> None:
     first_build(example, tmp_path)
-    [entry] = (tmp_path / "accounts").glob("*.json")
+    [entry] = (tmp_path / "access-facts").glob("*.json")
     body = entry.read_bytes().partition(b"\n")[2].replace(entry.stem.encode(), b"0" * 64)
 
     entry.write_bytes(hashlib.sha256(body).hexdigest().encode() + b"\n" + body)
-    again = AccountsCache(tmp_path / "accounts")
-    assert built(example, again, tmp_path / "evaluations").systems == uncached(example)
+    again = AccessFactsCache(tmp_path / "access-facts")
+    assert shown(built(example, again, tmp_path / "evaluations")) == uncached(example)
     assert again.misses == 1
 
 
 def test_an_evaluation_without_an_inputs_digest_is_not_kept(example: Path, tmp_path: Path) -> None:
     catalog = load_catalog(example)
-    cache = AccountsCache(tmp_path / "accounts")
-    views = CatalogViews(catalog, evaluate(catalog), accounts_cache=cache)
-    assert views.systems == uncached(example)
-    assert not (tmp_path / "accounts").exists()
+    cache = AccessFactsCache(tmp_path / "access-facts")
+    views = CatalogViews(catalog, evaluate(catalog), access_facts=cache)
+    assert shown(views) == uncached(example)
+    assert not (tmp_path / "access-facts").exists()

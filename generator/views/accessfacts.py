@@ -1,14 +1,16 @@
-"""The accounts in each system's state at the as-of date, as the system pages list them,
-kept across builds while nothing the rules read changes.
+"""What the views read of the state of the systems at the as-of date, kept across builds
+while nothing the rules read changes: the accounts the system pages list, and the duties
+and conflicts the SoD register shows.
 
-They come from one query over the access index the rules build (the rows the rules see:
-a shared extract's rows of the system, the account types each extract is the newest
-for), one row per account with its holders, types and entitlements joined, the first
-:data:`~.types.LISTED` accounts of each system by name, and each system's count. At full
-size (4.7 million rows) the index and the query take 5 to 6 s of every build, and a
-rebuild whose evaluation came from the cache would build the index for this alone.
+They come from the access index the rules build (the rows the rules see: a shared
+extract's rows of the system, the account types each extract is the newest for): one row
+per account with its holders, types and entitlements joined, the first
+:data:`~.types.LISTED` accounts of each system by name, and each system's count; every
+duty a person holds; every conflict a person holds, with a granting row of each duty.
+At full size (4.7 million rows) the index and the queries take 5 to 8 s of every build,
+and a rebuild whose evaluation came from the cache would build the index for these alone.
 
-So :class:`AccountsCache` keeps the result under ``<cache>/accounts``, keyed by the
+So :class:`AccessFactsCache` keeps them under ``<cache>/access-facts``, keyed by the
 evaluation's inputs (:attr:`~generator.evaluation.evaluate.Evaluation.inputs`: the
 records the rules read, every named file's sha256, the as-of date, the evaluation code)
 and every file of the package (the query is code too). It holds IDs only: the people's
@@ -20,12 +22,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import astuple, dataclass
 from pathlib import Path
 
 from ..catalog.cachedir import cache_root, read_checked, write_checked
 from ..evaluation.evaluate import Evaluation
 from ..evaluation.rules import Context
+from ..evidence.access import HeldConflict, Holding
 from ..resources import package_digest
 from .types import LISTED
 
@@ -37,18 +40,21 @@ Row = tuple[str, str, tuple[str, ...], tuple[str, ...], tuple[str, ...]]
 
 
 @dataclass(frozen=True)
-class StateAccounts:
-    """The listed accounts of every system (in system and account order) and how many
-    accounts each system has in all."""
+class AccessFacts:
+    """The listed accounts of every system (in system and account order), how many
+    accounts each system has in all, the duties each person holds (person, rule set,
+    duty) and the conflicts they hold, as the access index gives them."""
 
     rows: tuple[Row, ...]
     totals: dict[str, int]
+    holdings: tuple[tuple[str, str, str], ...]
+    conflicts: tuple[HeldConflict, ...]
 
 
-def query_accounts(ctx: Context, listed: int = LISTED) -> StateAccounts:
-    """The accounts of the state at ``ctx``'s as-of date, from its access index, the first
-    ``listed`` of each system; raises what reading the extracts raises (``ExtractError``,
-    ``duckdb.Error``)."""
+def read_access_facts(ctx: Context, listed: int = LISTED) -> AccessFacts:
+    """The facts of the state at ``ctx``'s as-of date, from its access index, the first
+    ``listed`` accounts of each system; raises what reading the extracts raises
+    (``ExtractError``, ``duckdb.Error``)."""
     found = ctx.access.db.execute(
         f"""
         WITH accounts AS (
@@ -72,22 +78,23 @@ def query_accounts(ctx: Context, listed: int = LISTED) -> StateAccounts:
         totals[system] = int(total)
         holders = tuple(p for p in people if p)
         rows.append((system, account, holders, tuple(types), tuple(grants)))
-    return StateAccounts(tuple(rows), totals)
+    holdings = tuple(ctx.access.holdings)
+    return AccessFacts(tuple(rows), totals, holdings, tuple(ctx.access.conflicts))
 
 
-class AccountsCache:
-    """:class:`StateAccounts` of evaluated catalogs, kept in ``folder``."""
+class AccessFactsCache:
+    """:class:`AccessFacts` of evaluated catalogs, kept in ``folder``."""
 
     def __init__(self, folder: Path | None = None) -> None:
-        self.folder = folder if folder is not None else cache_root() / "accounts"
+        self.folder = folder if folder is not None else cache_root() / "access-facts"
         self.hits = 0
         self.misses = 0
 
-    def accounts(self, evaluation: Evaluation, ctx: Context, listed: int = LISTED) -> StateAccounts:
-        """:func:`query_accounts` of the state ``evaluation`` was made at, from the cache
-        when its inputs are those of an entry, else queried from ``ctx`` (and kept)."""
+    def facts(self, evaluation: Evaluation, ctx: Context, listed: int = LISTED) -> AccessFacts:
+        """:func:`read_access_facts` of the state ``evaluation`` was made at, from the
+        cache when its inputs are those of an entry, else from ``ctx`` (and kept)."""
         if evaluation.inputs is None:
-            return query_accounts(ctx, listed)
+            return read_access_facts(ctx, listed)
         parts = (evaluation.inputs, package_digest(), str(listed))
         key = hashlib.sha256("\0".join(parts).encode("utf-8")).hexdigest()
         path = self.folder / f"{key}.json"
@@ -97,14 +104,23 @@ class AccountsCache:
             self.hits += 1
             return kept
         self.misses += 1
-        found = query_accounts(ctx, listed)
-        data = {"key": key, "rows": found.rows, "totals": found.totals}
+        found = read_access_facts(ctx, listed)
+        data = {
+            "key": key,
+            "rows": found.rows,
+            "totals": found.totals,
+            "holdings": found.holdings,
+            "conflicts": [
+                [c.person, c.ruleset, c.duties, astuple(c.first), astuple(c.second)]
+                for c in found.conflicts
+            ],
+        }
         write_checked(path, json.dumps(data, ensure_ascii=False).encode("utf-8"), KEPT)
         return found
 
 
-def _parse(body: bytes, key: str) -> StateAccounts | None:
-    """An entry's accounts, or None when it is not the entry for ``key`` or not of the
+def _parse(body: bytes, key: str) -> AccessFacts | None:
+    """An entry's facts, or None when it is not the entry for ``key`` or not of the
     expected shape (a damaged or foreign file is a miss, never a listing)."""
     try:
         data = json.loads(body)
@@ -112,9 +128,11 @@ def _parse(body: bytes, key: str) -> StateAccounts | None:
             return None
         rows = tuple(_row(r) for r in data["rows"])
         totals = {str(s): int(n) for s, n in data["totals"].items()}
+        holdings = tuple(_triple(h) for h in data["holdings"])
+        conflicts = tuple(_conflict(c) for c in data["conflicts"])
     except (ValueError, KeyError, TypeError, AttributeError):
         return None
-    return StateAccounts(rows, totals)
+    return AccessFacts(rows, totals, holdings, conflicts)
 
 
 def _row(value: list[object]) -> Row:
@@ -128,3 +146,16 @@ def _strings(value: object) -> tuple[str, ...]:
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise TypeError("a list of strings")
     return tuple(value)
+
+
+def _triple(value: object) -> tuple[str, str, str]:
+    first, second, third = _strings(value)
+    return first, second, third
+
+
+def _conflict(value: list[object]) -> HeldConflict:
+    person, ruleset, duties, first, second = value
+    a, b = _strings(duties)
+    return HeldConflict(
+        *_strings([person, ruleset]), (a, b), Holding(*_triple(first)), Holding(*_triple(second))
+    )

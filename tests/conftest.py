@@ -72,3 +72,11 @@ def starter(tmp_path: Path) -> CatalogDir:
     target = tmp_path / "catalog"
     shutil.copytree(SCAFFOLD, target, ignore=shutil.ignore_patterns("__pycache__"))
     return CatalogDir(target)
+
+
+@pytest.fixture
+def example(tmp_path: Path) -> Path:
+    """A copy of the example catalog (``controls/``) that a test may edit."""
+    target = tmp_path / "catalog"
+    shutil.copytree(Path(__file__).resolve().parents[1] / "controls", target)
+    return target

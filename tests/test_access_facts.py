@@ -10,7 +10,6 @@ built without it, and follow when the index is built.
 from __future__ import annotations
 
 import hashlib
-import shutil
 from pathlib import Path
 
 import pytest
@@ -21,14 +20,9 @@ from generator.evaluation.evaluate import evaluate
 from generator.views import CatalogViews
 from generator.views.accessfacts import AccessFactsCache
 from generator.views.types import SodView, SystemView
-from tests.test_trend_cache import CHANGES, EXAMPLES
-
-
-@pytest.fixture
-def example(tmp_path: Path) -> Path:
-    target = tmp_path / "catalog"
-    shutil.copytree(EXAMPLES[0], target)
-    return target
+from tests.test_trend_cache import (
+    CHANGES,
+)
 
 
 def built(folder: Path, cache: AccessFactsCache, evaluations: Path) -> CatalogViews:

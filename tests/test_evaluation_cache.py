@@ -10,7 +10,6 @@ two keys that swap lines, an owner, a date, an extract row or an items CSV line.
 from __future__ import annotations
 
 import hashlib
-import shutil
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -31,13 +30,6 @@ from tests.test_trend_cache import CHANGES, EXAMPLES, edit
 
 CONTROL = "controls/ITGC-CHG-01.yaml"
 TITLE = "title: Change approval before production deployment\n"
-
-
-@pytest.fixture
-def example(tmp_path: Path) -> Path:
-    target = tmp_path / "catalog"
-    shutil.copytree(EXAMPLES[0], target)
-    return target
 
 
 def facts(evaluation: Evaluation) -> tuple[Any, ...]:

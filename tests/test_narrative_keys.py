@@ -12,7 +12,6 @@ narratives twice and follow which view models a rebuild builds.
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
@@ -31,7 +30,15 @@ from generator.render import narrative as builder
 from generator.render.narrative import Narrative, build_narratives
 from generator.signing.sign import DocumentSigner, load_signer
 from generator.views import CatalogViews
-from tests.test_trend_cache import CHANGES, EXAMPLES, as_ids, as_nothing, as_prose, edit, rewrite
+from tests.test_trend_cache import (
+    CHANGES,
+    EXAMPLES,
+    as_ids,
+    as_nothing,
+    as_prose,
+    edit,
+    rewrite,
+)
 
 BATCH = "batch"
 """The batch part of the keys (the PDFs' date, templates, signer): the same throughout."""
@@ -107,13 +114,6 @@ def test_a_narrative_that_shows_another_controls_title_fails_the_rewriting_test(
 
 
 # -- edits on disk: the keys of the narratives that show them, and no other -------------
-
-
-@pytest.fixture
-def example(tmp_path: Path) -> Path:
-    target = tmp_path / "catalog"
-    shutil.copytree(EXAMPLES[0], target)
-    return target
 
 
 def keys_of(folder: Path, evaluations: Path) -> dict[str, str]:

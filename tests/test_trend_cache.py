@@ -15,7 +15,6 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import json
-import shutil
 from collections.abc import Callable, Iterator
 from datetime import date
 from pathlib import Path
@@ -201,13 +200,6 @@ def trend(folder: Path, cache: TrendCache) -> list[tuple[date, tuple[tuple[str, 
 
 def clean_trend(folder: Path, tmp_path: Path) -> list[tuple[date, tuple[tuple[str, int], ...]]]:
     return trend(folder, TrendCache(tmp_path / "clean-cache"))
-
-
-@pytest.fixture
-def example(tmp_path: Path) -> Path:
-    target = tmp_path / "catalog"
-    shutil.copytree(EXAMPLES[0], target)
-    return target
 
 
 def edit(path: Path, old: str, new: str) -> None:

@@ -7,7 +7,12 @@ child so far (``getrusage(RUSAGE_CHILDREN).ru_maxrss``).
 
 A command run as a user runs it (``controlbook build``) is measured by
 :func:`measure_command`: its peak is the largest total resident size of the process and all
-its descendants (the PDF workers), sampled five times a second while it runs.
+its descendants (the PDF workers), sampled five times a second while it runs. Resident
+sizes count the pages a parent and its child share once in each: a worker just forked
+from a 3 GB build counted as 3 GB more. So a sample of several processes that would set
+a new peak is taken again as the sum of their proportional set sizes (``Pss`` in
+``/proc/PID/smaps_rollup``: each shared page split among its sharers), which is what the
+processes hold together. Only then: that walk of a 3 GB process's pages is not free.
 """
 
 from __future__ import annotations
@@ -78,6 +83,27 @@ def _rss_mb(pid: int) -> float:
     return 0.0
 
 
+def _pss_mb(pid: int) -> float | None:
+    """The process's proportional set size, or None when it cannot be read (gone)."""
+    with contextlib.suppress(OSError):
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            if line.startswith("Pss:"):
+                return int(line.split()[1]) / 1024
+    return None
+
+
+def tree_mb(pids: list[int], peak: float) -> tuple[float, float, float | None]:
+    """The first process's resident MB, the tree's, and (when the tree's would exceed
+    ``peak`` and holds more than one process) the tree's proportional MB."""
+    own = _rss_mb(pids[0])
+    total = own + sum(_rss_mb(pid) for pid in pids[1:])
+    if total <= peak or len(pids) < 2:
+        return own, total, None
+    shares = [_pss_mb(pid) for pid in pids]
+    known = [v for v in shares if v is not None]
+    return own, total, sum(known) if len(known) == len(shares) else None
+
+
 def measure_command(
     name: str, command: list[str], *, env: dict[str, str], log: Path
 ) -> tuple[subprocess.CompletedProcess[str], Stage]:
@@ -92,15 +118,16 @@ def measure_command(
         log.open("w", encoding="utf-8") as errors,
         timeline.open("w", encoding="utf-8") as samples,
     ):
-        samples.write("seconds\tcommand MB\ttree MB\n")
+        samples.write("seconds\tcommand MB\ttree MB\ttree PSS MB\n")
         process = subprocess.Popen(
             command, env=env, stdout=subprocess.PIPE, stderr=errors, text=True
         )
         while True:
-            own = _rss_mb(process.pid)
-            total = own + sum(_rss_mb(pid) for pid in _tree(process.pid)[1:])
-            peak = max(peak, total)
-            samples.write(f"{time.perf_counter() - started:.1f}\t{own:.0f}\t{total:.0f}\n")
+            own, total, shared = tree_mb(_tree(process.pid), peak)
+            peak = max(peak, total if shared is None else shared)
+            split = "" if shared is None else f"{shared:.0f}"
+            at = time.perf_counter() - started
+            samples.write(f"{at:.1f}\t{own:.0f}\t{total:.0f}\t{split}\n")
             try:
                 process.wait(timeout=0.2)
                 break

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import subprocess
 import sys
 from collections import Counter
@@ -18,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from benchmarks.make_catalog import generate
+from benchmarks.measure import tree_mb
 from benchmarks.report import TARGETS
 from benchmarks.synthetic.spec import Spec
 from generator.catalog.loader import load_catalog
@@ -93,3 +95,26 @@ def test_the_benchmark_runs_every_stage_on_a_small_catalog(tmp_path: Path) -> No
     assert samples
     assert max(tree for _, _, tree in samples) > 0
     assert all(own <= tree for _, own, tree in samples)
+
+
+def test_a_tree_that_shares_pages_is_counted_once() -> None:
+    """A child forked from this process shares its pages: resident sizes count them twice,
+    proportional sizes once."""
+    ballast = b"x" * (64 << 20)  # 64 MB this process holds, shared with the child
+    reader, writer = os.pipe()
+    child = os.fork()
+    if child == 0:  # pragma: no cover - the child only waits to be measured
+        os.close(writer)
+        os.read(reader, 1)
+        os._exit(0)
+    try:
+        own, total, shared = tree_mb([os.getpid(), child], peak=0.0)
+        assert total > own + 60  # the child's resident size counts the 64 MB again
+        assert shared is not None
+        assert shared < total - 30  # split between the two, counted once
+        assert tree_mb([os.getpid(), child], peak=10.0**9)[2] is None  # no new peak: not walked
+    finally:
+        os.close(reader)
+        os.write(writer, b"x")
+        os.waitpid(child, 0)
+        del ballast

@@ -90,11 +90,14 @@ def test_the_benchmark_runs_every_stage_on_a_small_catalog(tmp_path: Path) -> No
     assert data["facts"]["controls"] == 20
     assert "rebuild after one control changed" in result.stdout
     timeline = (tmp_path / "build-full.memory.tsv").read_text().splitlines()
-    assert timeline[0] == "seconds\tcommand MB\ttree MB"
-    samples = [tuple(map(float, line.split("\t"))) for line in timeline[1:]]
+    assert timeline[0] == "seconds\tcommand MB\ttree MB\ttree PSS MB"
+    rows = [line.split("\t") for line in timeline[1:]]
+    samples = [tuple(map(float, row[:3])) for row in rows]
     assert samples
     assert max(tree for _, _, tree in samples) > 0
     assert all(own <= tree for _, own, tree in samples)
+    split = [float(row[3]) for row in rows if row[3]]  # taken again when several processes
+    assert all(value > 0 for value in split)
 
 
 def test_a_tree_that_shares_pages_is_counted_once() -> None:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import subprocess
 import sys
 from collections import Counter
@@ -100,24 +99,34 @@ def test_the_benchmark_runs_every_stage_on_a_small_catalog(tmp_path: Path) -> No
     assert all(value > 0 for value in split)
 
 
+FORKING = """
+import os, sys
+ballast = b"x" * (64 << 20)  # 64 MB, shared with the child below
+child = os.fork()
+if child == 0:
+    sys.stdin.read()  # waits to be measured
+    os._exit(0)
+print(os.getpid(), child, flush=True)
+sys.stdin.read()
+os.waitpid(child, 0)
+"""
+
+
 def test_a_tree_that_shares_pages_is_counted_once() -> None:
-    """A child forked from this process shares its pages: resident sizes count them twice,
-    proportional sizes once."""
-    ballast = b"x" * (64 << 20)  # 64 MB this process holds, shared with the child
-    reader, writer = os.pipe()
-    child = os.fork()
-    if child == 0:  # pragma: no cover - the child only waits to be measured
-        os.close(writer)
-        os.read(reader, 1)
-        os._exit(0)
-    try:
-        own, total, shared = tree_mb([os.getpid(), child], peak=0.0)
-        assert total > own + 60  # the child's resident size counts the 64 MB again
-        assert shared is not None
-        assert shared < total - 30  # split between the two, counted once
-        assert tree_mb([os.getpid(), child], peak=10.0**9)[2] is None  # no new peak: not walked
-    finally:
-        os.close(reader)
-        os.write(writer, b"x")
-        os.waitpid(child, 0)
-        del ballast
+    """A child forked from a process shares its pages: resident sizes count them twice,
+    proportional sizes once. (The fork happens in a single-threaded interpreter of its
+    own: forking the test's process, which has threads, is deprecated.)"""
+    with subprocess.Popen(
+        [sys.executable, "-c", FORKING], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    ) as process:
+        assert process.stdout is not None
+        assert process.stdin is not None
+        try:
+            parent, child = map(int, process.stdout.readline().split())
+            own, total, shared = tree_mb([parent, child], peak=0.0)
+            assert total > own + 60  # the child's resident size counts the 64 MB again
+            assert shared is not None
+            assert shared < total - 30  # split between the two, counted once
+            assert tree_mb([parent, child], peak=10.0**9)[2] is None  # no new peak: not walked
+        finally:
+            process.stdin.close()

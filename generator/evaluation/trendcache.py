@@ -38,6 +38,7 @@ from ..catalog.itemscsv import ItemsPositions
 from ..evidence.extracts import ExtractStore
 from ..model import Catalog, Record, Review, Severity
 from ..model.base import RelPath, descriptive_fields
+from ..model.catalog import COLLECTIONS
 from ..model.positions import SourceMap
 from .evaluate import evaluate
 from .rules import RULES, Rule
@@ -47,10 +48,7 @@ _EVALUATION_READS = ("evaluation", "evidence", "catalog", "model", "references")
 _SHARED_FILES = ("errors.py", "diagnostics.py", "resources.py")
 _DISTRIBUTIONS = ("pydantic", "pydantic-core", "duckdb")
 _PLAIN = frozenset({str, int, bool, float, date, datetime, type(None)})
-_COLLECTIONS = (
-    "people", "systems", "controls", "reviews", "rulesets",
-    "exceptions", "break_glass", "nhis", "waivers",
-)  # fmt: skip
+_COLLECTIONS = COLLECTIONS
 """Every record collection of :class:`~generator.model.Catalog` (a test holds it to them)."""
 
 

@@ -10,13 +10,23 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
     from ..diagnostics import Diagnostic
+    from .base import Record
     from .controls import Control
     from .people import Person
     from .registers import BreakGlassEvent, NonHumanIdentity, SodException, SodRuleset, Waiver
     from .reviews import Review
     from .settings import Settings
     from .systems import System
+
+
+COLLECTIONS = (
+    "people", "systems", "controls", "reviews", "rulesets",
+    "exceptions", "break_glass", "nhis", "waivers",
+)  # fmt: skip
+"""The record collections of :class:`Catalog`, by attribute (a test holds it to them)."""
 
 
 @dataclass
@@ -38,6 +48,12 @@ class Catalog:
     files: tuple[str, ...] = ()
     """Catalog-relative paths of the YAML files read, sorted."""
     warnings: list[Diagnostic] = field(default_factory=list)
+
+    def records(self) -> Iterator[Record]:
+        """The settings, then every record of every collection (not the nested ones)."""
+        yield self.settings
+        for part in COLLECTIONS:
+            yield from getattr(self, part).values()
 
     def reviews_of(self, control_id: str) -> list[Review]:
         """Reviews of a control, oldest period first."""

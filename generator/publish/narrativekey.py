@@ -36,7 +36,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable
 
-from ..model import Catalog, Control, Record, Review
+from ..model import Control, Record, Review
 from ..render.narrative import catalog_rel
 from ..resources import package_digest
 from ..views import CatalogViews
@@ -44,15 +44,6 @@ from ..views import CatalogViews
 VERSION = "controlbook narrative inputs 1"
 _PER_CONTROL = frozenset({Control, Review})
 """The kinds of record whose files enter only the keys of their own control."""
-
-
-def _records(catalog: Catalog) -> Iterable[Record]:
-    yield catalog.settings
-    for part in (
-        catalog.people, catalog.systems, catalog.controls, catalog.reviews, catalog.rulesets,
-        catalog.exceptions, catalog.break_glass, catalog.nhis, catalog.waivers,
-    ):  # fmt: skip
-        yield from part.values()
 
 
 def narrative_inputs(views: CatalogViews, batch: str) -> dict[str, str]:
@@ -64,7 +55,7 @@ def narrative_inputs(views: CatalogViews, batch: str) -> dict[str, str]:
     catalog = views.catalog
     store = evaluation.context.extracts
     kinds: dict[str, set[type[Record]]] = {}
-    for record in _records(catalog):
+    for record in catalog.records():
         kinds.setdefault(catalog_rel(catalog, record.source_file), set()).add(type(record))
 
     def hashed(rels: Iterable[str]) -> bytes:

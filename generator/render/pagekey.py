@@ -4,8 +4,8 @@ A page is rendered from one template with the values :func:`~.site.render_pages`
 it (view models: frozen dataclasses of strings, numbers, dates and tuples). Its key is a
 SHA-256 of:
 
-- the environment: the source of every ``generator`` module (filters, view model
-  properties, the page function), the Jinja and MarkupSafe versions, Python's, every
+- the environment: every file of the ``generator`` package (filters, view model
+  properties, the page function, reference data), the Jinja and MarkupSafe versions, Python's, every
   file of the template folders (the override folder first), whether templates run in
   the sandbox, and every global but Jinja's own (sets sorted);
 - the page: its path, title, template name and layout, and every value it receives,
@@ -35,7 +35,7 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
-from ..resources import PACKAGE
+from ..resources import package_digest
 
 _LIBRARIES = ("jinja2", "markupsafe")
 
@@ -70,12 +70,8 @@ class Fingerprints:
 
 @cache
 def _code() -> str:
-    """Every module of the package, the template libraries' versions and Python's."""
-    digest = hashlib.sha256()
-    for path in sorted(PACKAGE.rglob("*.py")):
-        if "__pycache__" not in path.parts:
-            digest.update(path.relative_to(PACKAGE).as_posix().encode() + b"\0")
-            digest.update(hashlib.sha256(path.read_bytes()).digest())
+    """Every file of the package, the template libraries' versions and Python's."""
+    digest = hashlib.sha256(package_digest().encode())
     for name in _LIBRARIES:
         try:
             found = version(name)

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+import pytest
 from markupsafe import Markup
 
 from generator.render.pagekey import Fingerprints, environment_digest, page_key
@@ -89,3 +90,43 @@ def test_the_environment_digest_covers_templates_globals_and_the_sandbox(tmp_pat
 
 def test_a_global_pickle_cannot_write_leaves_the_pages_without_a_key() -> None:
     assert environment_digest([TEMPLATES / "site"], False, {"f": lambda: 1}) is None
+
+
+def test_a_list_and_a_tuple_of_the_same_items_give_different_keys() -> None:
+    assert key(p=[person()]) != key(p=(person(),))
+    assert key(p=[person()]) == key(p=[person()])
+    assert key(p=[person(), person("Ana")]) != key(p=[person("Ana"), person()])
+    assert key(p=[[1, 2], [3]]) != key(p=[[1], [2, 3]])
+    assert key(p=[]) != key(p=())
+    assert key(p=[1, lambda: 1]) is None
+
+
+def test_an_item_shown_in_a_list_and_on_its_own_page_is_written_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The dashboard lists every control and each control has a page: each control's
+    view is pickled once per build, not twice."""
+    import generator.render.pagekey as pagekey
+
+    written: list[object] = []
+    real = pagekey.pickled
+
+    def counting(value: object) -> bytes:
+        written.append(value)
+        return real(value)
+
+    monkeypatch.setattr(pagekey, "pickled", counting)
+    people = [person(), person("Ana Lind")]
+    fingerprints = Fingerprints()
+    listing = page_key(fingerprints, "env", HEAD, {"people": people})
+    pages = [page_key(fingerprints, "env", HEAD, {"p": p}) for p in people]
+    assert listing is not None
+    assert None not in pages
+    assert sum(1 for v in written if isinstance(v, PersonView)) == 2
+
+
+def test_a_list_nested_past_the_recursion_limit_gives_no_key() -> None:
+    deep: list[object] = []
+    for _ in range(100_000):
+        deep = [deep]
+    assert key(p=deep) is None

@@ -646,3 +646,36 @@ def test_the_nhi_coverage_page_has_a_heat_map_of_the_ten_risks_linking_to_their_
         assert tree.xpath(f"//tr[@id='{href.lstrip('#')}']"), href
     labels = svg.xpath(".//*[local-name()='a']/*[local-name()='title']/text()")
     assert any(label.startswith("NHI1:2025 ") for label in labels)
+
+
+def test_pages_given_from_memory_come_in_the_order_of_mkdocs_walk_of_a_docs_folder(
+    tmp_path: Path,
+) -> None:
+    """MkDocs builds pages, and so writes the search index, in the order of its files.
+    The pages handed over from memory are put in the order its walk of ``docs_dir`` would
+    list them, so the site is the same as one built from a docs folder."""
+    from mkdocs.config import load_config
+    from mkdocs.structure.files import get_files
+
+    from generator.render.mkdocsplugins import walk_order
+
+    paths = [
+        "sod.md",
+        "index.md",
+        "people/index.md",
+        "people/a-b.md",
+        "controls/z.md",
+        "controls/index.md",
+        "controls/deep/x.md",
+        "controls/Index.md",
+        "break-glass.md",
+        "coverage/csf.md",
+        "a.md",
+    ]
+    docs = tmp_path / "docs"
+    for rel in paths:
+        (docs / rel).parent.mkdir(parents=True, exist_ok=True)
+        (docs / rel).write_text("# x\n", encoding="utf-8")
+    config = load_config(config_file=None, docs_dir=str(docs), site_dir=str(tmp_path / "site"))
+    walked = [f.src_uri for f in get_files(config)]
+    assert sorted(paths, key=walk_order) == walked

@@ -20,7 +20,11 @@ uncacheable (rendered every time). A set would be written in an order that diffe
 one process to the next, which only costs cache misses; the view models hold none. A
 value given to several pages (the controls on the dashboard and the controls list) is
 written once per build: its digest is kept by identity, with a reference to the value
-so that no other object can take its ``id``. The pickle is only hashed, never kept nor
+so that no other object can take its ``id``. A list or tuple (exactly those types) is
+written item by item: its digest is a SHA-256 of its type, its length and its items'
+digests, so an item also given to a page of its own (each control of the dashboard's list,
+each person of the accountability list) is written once, not once in the list and again
+for its page. Equal digests still mean equal values: same type, same length, equal items. The pickle is only hashed, never kept nor
 read back: the cache holds the Markdown (see :class:`~.sitecache.PageCache`).
 """
 
@@ -38,6 +42,9 @@ from typing import Any
 from ..resources import package_digest
 
 _LIBRARIES = ("jinja2", "markupsafe")
+_SEQUENCES: dict[type, bytes] = {list: b"\0controlbook list\0", tuple: b"\0controlbook tuple\0"}
+"""Digest prefixes of the sequences written item by item. A pickle starts with its
+protocol byte (``\\x80``), so no pickle's bytes begin like these."""
 
 
 def pickled(value: Any) -> bytes:
@@ -56,16 +63,35 @@ class Fingerprints:
         self._memo: dict[int, tuple[Any, bytes | None]] = {}
 
     def of(self, value: Any) -> bytes | None:
-        """The SHA-256 of the value's pickle, or None when pickle cannot write it."""
+        """The value's digest, or None when pickle cannot write it (or one of its items)."""
         kept = self._memo.get(id(value))
         if kept is not None and kept[0] is value:
             return kept[1]
-        try:
-            digest: bytes | None = hashlib.sha256(pickled(value)).digest()
-        except (pickle.PicklingError, TypeError, ValueError, AttributeError, RecursionError):
-            digest = None
+        digest: bytes | None
+        if type(value) in _SEQUENCES:
+            try:
+                digest = self._sequence(value)
+            except RecursionError:
+                digest = None
+        else:
+            try:
+                digest = hashlib.sha256(pickled(value)).digest()
+            except (pickle.PicklingError, TypeError, ValueError, AttributeError, RecursionError):
+                digest = None
         self._memo[id(value)] = (value, digest)
         return digest
+
+    def _sequence(self, value: list[Any] | tuple[Any, ...]) -> bytes | None:
+        """A list or tuple: its type, length and its items' digests (see the module
+        docstring); an item given to a page of its own is then written once."""
+        digest = hashlib.sha256(_SEQUENCES[type(value)])
+        digest.update(len(value).to_bytes(8, "big"))
+        for item in value:
+            written = self.of(item)
+            if written is None:
+                return None
+            digest.update(written)
+        return digest.digest()
 
 
 @cache

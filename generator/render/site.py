@@ -32,7 +32,12 @@ from ..resources import TEMPLATES
 from ..views import CatalogViews
 from ..views.types import ALL_DECISIONS_MAX, LISTED, html_id
 from .env import make_environment, template_problem, visible
-from .mkdocsplugins import files_copied_later_plugin, relative_error_pages, search_separators_plugin
+from .mkdocsplugins import (
+    files_copied_later_plugin,
+    relative_error_pages,
+    rendered_pages_plugin,
+    search_separators_plugin,
+)
 from .mkdocsplugins import search_separators as search_separators
 from .outdir import output_lock as output_lock
 from .outdir import staging_dir as staging_dir
@@ -329,11 +334,17 @@ def navigation(pages: list[Page]) -> list[NavItem]:
 
 
 def write_docs(pages: list[Page], docs: Path) -> None:
-    """Write the pages and the site assets into ``docs``."""
+    """Write the pages and the site assets into ``docs`` (a docs folder for MkDocs alone;
+    :func:`build_site_into` gives MkDocs the pages from memory)."""
     for item in pages:
         target = docs / item.path
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(item.text, encoding="utf-8")
+    write_assets(docs)
+
+
+def write_assets(docs: Path) -> None:
+    """Copy the site's assets (stylesheet, scripts) into ``docs``."""
     shutil.copytree(
         TEMPLATES / "site" / "assets",
         docs / "assets",
@@ -377,8 +388,12 @@ def run_mkdocs(
     cache: PageCache | None = None,
     front_matter: list[tuple[str, str]] | None = None,
     copied_later: dict[str, Path] | None = None,
+    pages: dict[str, str] | None = None,
 ) -> None:
     """Build with MkDocs' Python API; warnings fail the build (strict).
+
+    ``pages`` (path -> Markdown) are pages of the site given from memory, beside those in
+    ``docs``; the dict is emptied as they are handed to MkDocs (held once).
 
     With a ``cache``, unchanged pages are served from it (see :mod:`.sitecache`);
     ``front_matter`` is every page's front matter by path, which it depends on.
@@ -405,6 +420,8 @@ def run_mkdocs(
         if not config.site_url:
             config.plugins["controlbook-relative-error-pages"] = relative_error_pages()
         config.plugins["controlbook-search-separators"] = search_separators_plugin()
+        if pages:
+            config.plugins["controlbook-rendered-pages"] = rendered_pages_plugin(pages)
         if copied_later:  # before the page cache, whose key holds every file's path
             config.plugins["controlbook-files-copied-later"] = files_copied_later_plugin(
                 copied_later
@@ -455,7 +472,7 @@ def build_site_into(
     the files are copied into ``target`` once MkDocs is done and ``pdfs_written()`` has
     returned (it waits for them, and raises when they could not be written), so the site is
     built while the narratives are laid out. ``pages_rendered()`` is called once every
-    page's Markdown is written, before MkDocs runs: what only the pages needed (the
+    page's Markdown is rendered, before MkDocs runs: what only the pages needed (the
     access tables of the evaluation) can be freed there. With ``cache_dir``, the HTML of pages whose
     inputs did not change since the last build with that cache folder is reused (see
     :mod:`.sitecache`)."""
@@ -471,10 +488,11 @@ def build_site_into(
         pages = render_pages(views, env, pdfs=links, cache=cache)
         if docs.exists():
             shutil.rmtree(docs)
-        write_docs(pages, docs)
+        write_assets(docs)
         count, nav = len(pages), navigation(pages)
         front_matter = [(p.path, _front_matter(p.text)) for p in pages]
-        del pages  # MkDocs reads the Markdown from ``docs``: not held twice while it runs
+        texts = {p.path: p.text for p in pages}
+        del pages  # MkDocs takes the texts out of ``texts``: each is held once while it runs
         if pages_rendered is not None:
             pages_rendered()
         progress(f"running MkDocs on {count} pages")
@@ -490,6 +508,7 @@ def build_site_into(
             cache=cache,
             front_matter=front_matter,
             copied_later=later,
+            pages=texts,
         )
         if pdfs_written is not None:
             progress("waiting for the narratives")

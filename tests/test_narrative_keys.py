@@ -28,8 +28,10 @@ from generator.publish.narrativekey import narrative_inputs
 from generator.publish.narratives import render_narratives
 from generator.render import narrative as builder
 from generator.render.narrative import Narrative, build_narratives
+from generator.render.pagekey import pickled
 from generator.signing.sign import DocumentSigner, load_signer
 from generator.views import CatalogViews
+from generator.views.types import ControlView
 from tests.test_trend_cache import (
     CHANGES,
     EXAMPLES,
@@ -63,12 +65,19 @@ def digests(views: CatalogViews, controls: list[str] | None = None) -> dict[str,
 # -- what a key leaves out, no narrative shows ------------------------------------------
 
 
+def site_views(views: CatalogViews) -> dict[str, bytes]:
+    """Each control's site view as the page keys would pickle it."""
+    return {view.id: pickled(view) for view in views.controls}
+
+
 def others_unchanged(example: Path, tmp_path: Path, scramble: Callable[..., Any]) -> int:
     """Rewrite the descriptive fields of each control and its reviews in turn; assert that
-    every narrative whose key leaves their files out keeps its key and its view model.
+    every narrative whose key leaves their files out keeps its key and its view model, and
+    so does the control's site view (the site's page keys take the same inputs for it).
     The number of (rewritten control, other narrative) pairs compared."""
     original = views_of(load_catalog(example), tmp_path / "evaluation")
     keys, before = narrative_inputs(original, BATCH), digests(original)
+    site_before = site_views(original)
     assert len(set(keys.values())) == len(keys) > 1
     compared = 0
     for control in original.catalog.controls:
@@ -81,8 +90,11 @@ def others_unchanged(example: Path, tmp_path: Path, scramble: Callable[..., Any]
         assert digests(views, [control]) != {control: before[control]}  # the rewrite shows
         others = [c for c in changed.controls if not own_files(changed, c) & files]
         after = narrative_inputs(views, BATCH)
+        site_after = site_views(views)
+        assert site_after[control] != site_before[control]
         for other, digest in digests(views, others).items():
             assert after[other] == keys[other]
+            assert site_after[other] == site_before[other], f"{other}'s page shows {control}"
             assert digest == before[other], f"{other}'s narrative shows text of {control}"
             compared += 1
     return compared
@@ -110,6 +122,22 @@ def test_a_narrative_that_shows_another_controls_title_fails_the_rewriting_test(
 
     monkeypatch.setattr(builder._Builder, "build", with_titles)
     with pytest.raises(AssertionError, match="shows text of"):
+        others_unchanged(EXAMPLES[0], tmp_path, as_prose)
+
+
+def test_a_site_view_that_shows_another_controls_title_fails_the_rewriting_test(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The guard holds the site views too: one that lists every control's title fails."""
+    control = CatalogViews.control
+
+    def with_titles(self: CatalogViews, record: Any) -> ControlView:
+        made = control(self, record)
+        titles = tuple(c.title or "" for c in self.catalog.controls.values())
+        return replace(made, not_assessed=made.not_assessed + titles)
+
+    monkeypatch.setattr(CatalogViews, "control", with_titles)
+    with pytest.raises(AssertionError, match="page shows"):
         others_unchanged(EXAMPLES[0], tmp_path, as_prose)
 
 

@@ -20,9 +20,14 @@ from pathlib import Path
 
 import pytest
 
+from generator.catalog.loader import load_catalog
+from generator.evaluation.evaluate import evaluate
 from generator.publish.build import build, site_cache
+from generator.render import pagekey
 from generator.render.sitecache import CachedPage, PageCache
 from generator.resources import TEMPLATES
+from generator.views import CatalogViews
+from generator.views.types import ControlView
 from tests.conftest import EXAMPLE, CatalogDir
 
 pytestmark = pytest.mark.slow
@@ -74,9 +79,9 @@ def rendered(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     titles: list[str] = []
     put = PageCache.put_text
 
-    def spy(self: PageCache, key: str, text: str) -> None:
+    def spy(self: PageCache, keys: list[str], text: str) -> None:
         titles.append(json.loads(text.split("\n", 2)[1].removeprefix("title: ")))
-        put(self, key, text)
+        put(self, keys, text)
 
     monkeypatch.setattr(PageCache, "put_text", spy)
     return titles
@@ -88,7 +93,11 @@ def test_a_changed_control_description_renders_a_few_pages_and_equals_a_clean_bu
     site = tmp_path / "site"
     first = build(catalog.path, site, pdfs=False)
     before = entries(site)
-    assert len(before) == len(entries(site, ".md")) == first.pages  # one entry per page
+    assert len(before) == first.pages  # one HTML entry per page
+    # one Markdown entry per page, and a second for each page showing a control's view: it
+    # is kept under the key from the control's inputs and the key from its values
+    assert first.pages < len(entries(site, ".md")) < 2 * first.pages
+    markdown = len(entries(site, ".md"))
     assert len(rendered) == first.pages
     rendered.clear()
 
@@ -100,11 +109,45 @@ def test_a_changed_control_description_renders_a_few_pages_and_equals_a_clean_bu
     assert len(rendered) <= 4, "only the pages showing the objective are rendered again"
     converted = entries(site) - before
     assert 1 <= len(converted) <= 8, "only the pages showing the control are converted again"
-    assert len(entries(site)) == len(entries(site, ".md")) == first.pages  # old ones dropped
+    assert len(entries(site)) == first.pages  # old ones dropped
+    assert len(entries(site, ".md")) == markdown
     page = (site / "controls" / "ITGC-ACC-01.html").read_text(encoding="utf-8")
     assert "The revised Access Management Standard" in page
     index = (site / "search" / "search_index.json").read_text(encoding="utf-8")
     assert "The revised Access Management Standard" in index
+    assert_same_site(site, clean_build(catalog, tmp_path / "clean", monkeypatch))
+
+
+def test_the_page_keys_know_each_control_view_by_its_inputs_and_pickle_few(
+    catalog: CatalogDir, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, rendered: list[str]
+) -> None:
+    """A control's view holds every decision of its reviews: the page keys take the digest
+    of its inputs instead (``narrativekey.control_inputs``), so a rebuild pickles only the
+    views of the pages whose inputs changed."""
+    written: list[object] = []
+    real = pagekey.pickled
+
+    def counting(value: object) -> bytes:
+        written.append(value)
+        return real(value)
+
+    monkeypatch.setattr(pagekey, "pickled", counting)
+    site = tmp_path / "site"
+    build(catalog.path, site, pdfs=False)
+    catalog.replace(CONTROL, OBJECTIVE, "The revised Access Management Standard (cadence,")
+    rendered.clear()
+    written.clear()
+    build(catalog.path, site, pdfs=False)
+    assert "ITGC-ACC-01" in rendered
+    assert "ITGC-ACC-02" not in rendered
+    views = CatalogViews(load_catalog(catalog.path), evaluate(load_catalog(catalog.path)))
+    dashboard = {c.id for c in (*views.worst_controls, *views.unowned)}
+    pickled = {v.id for v in written if isinstance(v, ControlView)}
+    # the changed control's page and the dashboard's lists missed by inputs, and were
+    # looked up by their values; no other control's view was pickled
+    assert "ITGC-ACC-01" in pickled
+    assert pickled <= {"ITGC-ACC-01"} | dashboard
+    assert len(pickled) < len(views.controls) / 2
     assert_same_site(site, clean_build(catalog, tmp_path / "clean", monkeypatch))
 
 
@@ -177,7 +220,8 @@ def test_a_changed_owner_renders_every_page_showing_the_control_and_equals_a_cle
         catalog, tmp_path, rendered, CONTROL, "- person: f.haddad", "- person: n.adeyemi"
     )
 
-    shows_it = {"ITGC-ACC-01", "Controls", "Dashboard", "Accountability"}
+    # the dashboard lists the control only if it has critical gaps or no valid owner
+    shows_it = {"ITGC-ACC-01", "Controls", "Accountability"}
     assert shows_it | {"Farah Haddad", "Nadia Adeyemi"} <= set(rendered)
     assert "ITGC-ACC-02" not in rendered
     assert_same_site(site, clean_build(catalog, tmp_path / "clean", monkeypatch))
@@ -308,3 +352,19 @@ def test_an_entry_is_read_back_only_whole_unaltered_and_under_its_own_key() -> N
     assert CachedPage.from_bytes(digest + b"\n" + meta + zlib.compress(body), "k1") is None
     search = zlib.decompress(meta).replace(b'"A"', b'"B"')
     assert CachedPage.from_bytes(digest + b"\n" + zlib.compress(search) + html, "k1") is None
+
+
+def test_a_rebuild_keeps_the_keys_from_values_of_pages_it_found_by_their_inputs(
+    catalog: CatalogDir, tmp_path: Path, rendered: list[str]
+) -> None:
+    """A page found by its inputs keeps its entry under the key from its values: a later
+    change to a file every control's inputs hash (a system's description) still renders
+    no control page, as it shows nothing of it."""
+    site = rebuild_after(catalog, tmp_path, rendered, CONTROL, OBJECTIVE, "The revised (")
+    assert "ITGC-ACC-01" in rendered
+    assert "ITGC-ACC-02" not in rendered
+    rendered.clear()
+    catalog.replace("systems.yaml", "Company ERP: procure-to-pay", "Group ERP: procure-to-pay")
+    build(catalog.path, site, pdfs=False)
+    assert "SAP S/4HANA (production, client 100)" in rendered
+    assert not [t for t in rendered if t.startswith("ITGC-")]

@@ -28,6 +28,7 @@ from ..signing.sign import load_signer
 from ..views import CatalogViews
 from ..views.accessfacts import AccessFactsCache
 from .destination import check_site_destination
+from .narrativekey import control_inputs
 from .narratives import NarrativeBatch, NarrativePlan, plan_narratives
 
 
@@ -124,12 +125,13 @@ def build(
         scratch = scratch_dir(out, "pdf")  # .<out>.pdf-PID: the next build removes it if killed
         try:
             plan = None
+            inputs = control_inputs(views)
             if pdfs:
                 progress(f"rendering and signing {len(catalog.controls)} narratives")
                 signer = load_signer(catalog.settings, catalog.root, forbidden=(SOURCE_TREE, out))
                 plan = plan_narratives(
                     views, scratch, signer=signer, cache_dir=pdf_cache(), jobs=jobs,
-                    templates=templates, progress=progress,
+                    templates=templates, known_inputs=inputs, progress=progress,
                 )  # fmt: skip
             with _Narratives(plan, progress) as narratives:
                 staging = staging_dir(out)
@@ -143,6 +145,7 @@ def build(
                         pdfs_written=narratives.written,
                         pages_rendered=views.release,
                         cache_dir=site_cache(out),
+                        control_inputs=inputs,
                         progress=progress,
                     )
                     progress("replacing the previous site")

@@ -1,4 +1,5 @@
-"""What a control's narrative is made of, as one digest, known before its view model is built.
+"""What a control's narrative and site page are made of, as one digest, known before
+their view models are built.
 
 A rebuild after one control changed should not build the view model of the 999 others to
 find out that their narratives did not change (at full size that is 20 s: every decision of
@@ -26,6 +27,12 @@ every descriptive field of each control and its reviews and expects every other
 narrative's view model unchanged, with its key; and it edits files of each kind on disk
 and expects the keys (and only the keys) of the narratives that show them to change.
 
+The same digest without the batch (:func:`control_inputs`) vouches for the control's site
+view (:class:`~generator.views.types.ControlView`): the site's page keys take it in place
+of the view's pickle (:meth:`~generator.render.pagekey.Fingerprints.vouch`), which at full
+size saves pickling every decision of every review on each build. The rewriting test holds
+the site views to the same rule as the narratives.
+
 A key is only a shortcut to a PDF cached under its content digest. An evaluation with no
 inputs digest (not run through the evaluation cache, or a rule crashed) gives no keys,
 and every view model is built and compared as before.
@@ -41,14 +48,27 @@ from ..render.narrative import catalog_rel
 from ..resources import package_digest
 from ..views import CatalogViews
 
-VERSION = "controlbook narrative inputs 1"
+VERSION = "controlbook narrative inputs 2"
 _PER_CONTROL = frozenset({Control, Review})
 """The kinds of record whose files enter only the keys of their own control."""
 
 
-def narrative_inputs(views: CatalogViews, batch: str) -> dict[str, str]:
+def narrative_inputs(
+    views: CatalogViews, batch: str, inputs: dict[str, str] | None = None
+) -> dict[str, str]:
     """Control ID -> the digest of its narrative's inputs (see the module docstring); empty
-    when the evaluation has no inputs digest. ``batch`` is :func:`~.pdfcache.batch_key`."""
+    when the evaluation has no inputs digest. ``batch`` is :func:`~.pdfcache.batch_key`;
+    ``inputs`` is :func:`control_inputs`, when already worked out."""
+    inputs = control_inputs(views) if inputs is None else inputs
+    return {
+        control: hashlib.sha256(f"{VERSION}\0{batch}\0{digest}".encode()).hexdigest()
+        for control, digest in inputs.items()
+    }
+
+
+def control_inputs(views: CatalogViews) -> dict[str, str]:
+    """Control ID -> the digest of what its narrative and its site view show, but the
+    batch (see the module docstring); empty when the evaluation has no inputs digest."""
     evaluation = views.evaluation
     if evaluation.inputs is None or evaluation.context is None:
         return {}
@@ -71,7 +91,7 @@ def narrative_inputs(views: CatalogViews, batch: str) -> dict[str, str]:
 
     shared = hashed(rel for rel in {*catalog.files, *kinds} if not per_control(rel))
     common = hashlib.sha256()
-    for part in (VERSION, evaluation.inputs, package_digest(), batch):
+    for part in (VERSION, evaluation.inputs, package_digest()):
         common.update(part.encode("utf-8") + b"\0")
     common.update(shared)
     keys = {}

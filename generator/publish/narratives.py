@@ -252,10 +252,12 @@ def plan_narratives(
     cache_dir: Path | None = None,
     jobs: int | None = None,
     templates: Path | None = None,
+    known_inputs: dict[str, str] | None = None,
     progress: Progress = lambda _: None,
 ) -> NarrativePlan:
     """The narratives of :func:`render_narratives`, with those unchanged since the last
-    build already written to ``out_dir`` from the cache."""
+    build already written to ``out_dir`` from the cache. ``known_inputs`` is
+    :func:`~.narrativekey.control_inputs`, when the caller has worked it out."""
     started = time.perf_counter()
     workers = jobs or default_jobs()
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -268,7 +270,7 @@ def plan_narratives(
     cache = PdfCache(cache_dir)
     controls = selected_controls(views, controls)
     _check_file_names(controls)
-    inputs = narrative_inputs(views, batch) if cache.folder is not None else {}
+    inputs = narrative_inputs(views, batch, known_inputs) if cache.folder is not None else {}
     total = len(controls)
     results: dict[str, NarrativeResult] = {}
 

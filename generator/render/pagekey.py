@@ -26,6 +26,15 @@ digests, so an item also given to a page of its own (each control of the dashboa
 each person of the accountability list) is written once, not once in the list and again
 for its page. Equal digests still mean equal values: same type, same length, equal items. The pickle is only hashed, never kept nor
 read back: the cache holds the Markdown (see :class:`~.sitecache.PageCache`).
+
+A control's view holds every decision of its reviews; pickling all of them took 2 s of
+each build at full size. :func:`~.site.render_pages` therefore looks a page up first under
+a key where each control's view is known by the digest of its inputs
+(:meth:`Fingerprints.vouch`, :func:`~generator.publish.narrativekey.control_inputs`, held
+to showing nothing else by ``tests/test_narrative_keys.py``), and only on a miss under the
+key from its values, which it pickles then. A page is kept under both keys, so an edit to
+a file every control's inputs hash (a system's description) still finds the control pages
+that do not show it.
 """
 
 from __future__ import annotations
@@ -45,6 +54,8 @@ _LIBRARIES = ("jinja2", "markupsafe")
 _SEQUENCES: dict[type, bytes] = {list: b"\0controlbook list\0", tuple: b"\0controlbook tuple\0"}
 """Digest prefixes of the sequences written item by item. A pickle starts with its
 protocol byte (``\\x80``), so no pickle's bytes begin like these."""
+_VOUCHED = b"\0controlbook vouched\0"
+"""Digest prefix of a value known by its inputs (:meth:`Fingerprints.vouch`)."""
 
 
 def pickled(value: Any) -> bytes:
@@ -59,8 +70,19 @@ def pickled(value: Any) -> bytes:
 class Fingerprints:
     """Digests of values as templates receive them (see the module docstring)."""
 
-    def __init__(self) -> None:
+    def __init__(self, base: Fingerprints | None = None) -> None:
         self._memo: dict[int, tuple[Any, bytes | None]] = {}
+        self._base = base
+        """Another instance whose digests of values but lists and tuples this one takes
+        (each value is pickled once for both), while values vouched for here differ."""
+
+    def vouching(self, vouched: dict[int, tuple[Any, str]]) -> Fingerprints:
+        """Digests that take the given inputs for these values (by ``id``: the value and
+        its inputs digest, see :meth:`vouch`) and share this instance's other digests."""
+        fast = Fingerprints(base=self)
+        for value, inputs in vouched.values():
+            fast.vouch(value, inputs)
+        return fast
 
     def of(self, value: Any) -> bytes | None:
         """The value's digest, or None when pickle cannot write it (or one of its items)."""
@@ -73,6 +95,8 @@ class Fingerprints:
                 digest = self._sequence(value)
             except RecursionError:
                 digest = None
+        elif self._base is not None:
+            digest = self._base.of(value)
         else:
             try:
                 digest = hashlib.sha256(pickled(value)).digest()
@@ -80,6 +104,13 @@ class Fingerprints:
                 digest = None
         self._memo[id(value)] = (value, digest)
         return digest
+
+    def vouch(self, value: Any, inputs: str) -> None:
+        """Take ``inputs`` as ``value``'s digest instead of its pickle: a digest of what the
+        value is made of, which the caller proves determines it (a control's site view and
+        :func:`~generator.publish.narrativekey.control_inputs`)."""
+        digest = hashlib.sha256(_VOUCHED + inputs.encode("utf-8", "surrogatepass")).digest()
+        self._memo[id(value)] = (value, digest)
 
     def _sequence(self, value: list[Any] | tuple[Any, ...]) -> bytes | None:
         """A list or tuple: its type, length and its items' digests (see the module

@@ -77,11 +77,14 @@ def render_pages(
     *,
     pdfs: dict[str, str] | None = None,
     cache: PageCache | None = None,
+    control_inputs: dict[str, str] | None = None,
 ) -> list[Page]:
     """Every page of the site, rendered from the view models (deterministic order).
 
     With a ``cache``, a page whose template, environment and values are those of a page
-    kept in it is not rendered: its Markdown is taken from the cache (see :mod:`.pagekey`)."""
+    kept in it is not rendered: its Markdown is taken from the cache (see :mod:`.pagekey`).
+    ``control_inputs`` (control ID -> :func:`~generator.publish.narrativekey.control_inputs`)
+    stand for the controls' views in the page keys (:meth:`.Fingerprints.vouch`)."""
     pdfs = pdfs or {}
     evaluation = views.evaluation
     settings = views.catalog.settings
@@ -109,6 +112,30 @@ def render_pages(
         )
     if environment is None:
         cache = None
+    # Fast keys first: each control's view known by its inputs. On a miss, the page's key
+    # from its values (a page whose inputs changed may still show the same thing).
+    tiers = [fingerprints]
+    if cache is not None and control_inputs:
+        vouched = {
+            id(v): (v, control_inputs[v.id]) for v in views.controls if v.id in control_inputs
+        }
+        tiers.insert(0, fingerprints.vouching(vouched))
+
+    def kept_text(
+        store: PageCache, head: tuple[str, str, str, bool], values: dict[str, Any]
+    ) -> tuple[str | None, list[str]]:
+        """The page's Markdown kept in ``store``, else the keys to keep it under."""
+        keys: list[str] = []
+        for tier in tiers:
+            key = page_key(tier, environment or "", head, values)
+            if key is None or key in keys:
+                continue
+            kept = store.get_text(key)
+            if kept is not None:
+                store.also_under(keys, kept, key)  # found by its values: next time by its inputs
+                return kept, []
+            keys.append(key)
+        return None, keys
 
     def page(path: str, title: str, template: str, *, wide: bool = False, **context: Any) -> Page:
         # An explicit, escaped title: the theme prints page titles into <title> unescaped,
@@ -117,11 +144,9 @@ def render_pages(
         # A wide page (a register) hides both sidebars; the stylesheet then lets its
         # content use the whole window (see controlbook.css, "Register pages").
         title = visible(title)
-        key = None
+        keys: list[str] = []
         if cache is not None:
-            head = (path, title, template, wide)
-            key = page_key(fingerprints, environment or "", head, {**common, **context})
-            kept = cache.get_text(key) if key else None
+            kept, keys = kept_text(cache, (path, title, template, wide), {**common, **context})
             if kept is not None:
                 return Page(path, title, kept)
         hide = "hide:\n  - navigation\n  - toc\n" if wide else ""
@@ -130,8 +155,8 @@ def render_pages(
             text = front + env.get_template(template).render(**common, **context)
         except TemplateError as exc:
             raise BuildError(f"page {path}: {template_problem(exc)}") from None
-        if cache is not None and key:
-            cache.put_text(key, text)
+        if cache is not None:
+            cache.put_text(keys, text)
         return Page(path, title, text)
 
     owned, _unowned_count, flagged = views.ownership_health
@@ -141,7 +166,7 @@ def render_pages(
             "Dashboard",
             "index.md.j2",
             period=str(evaluation.period),
-            controls=views.controls,
+            control_count=len(views.controls),
             failing_count=len(evaluation.failing(settings.fail_on)),
             threshold=str(settings.fail_on),
             severity_chart=bar_chart(views.severity_bars, "Open findings by severity"),
@@ -170,7 +195,7 @@ def render_pages(
             ownership_flagged=flagged,
             not_assessed=evaluation.not_assessed,
         ),
-        page("controls/index.md", "Controls", "controls.md.j2", controls=views.controls),
+        page("controls/index.md", "Controls", "controls.md.j2", controls=views.control_rows),
     ]
     for control in views.controls:
         pdf = pdfs.get(control.id)
@@ -463,6 +488,7 @@ def build_site_into(
     pdfs_written: Callable[[], object] | None = None,
     pages_rendered: Callable[[], object] | None = None,
     cache_dir: Path | None = None,
+    control_inputs: dict[str, str] | None = None,
     progress: Progress = lambda _: None,
 ) -> int:
     """Render pages and run MkDocs into ``target`` (a staging folder); returns the page count.
@@ -475,7 +501,7 @@ def build_site_into(
     page's Markdown is rendered, before MkDocs runs: what only the pages needed (the
     access tables of the evaluation) can be freed there. With ``cache_dir``, the HTML of pages whose
     inputs did not change since the last build with that cache folder is reused (see
-    :mod:`.sitecache`)."""
+    :mod:`.sitecache`), and ``control_inputs`` are passed to :func:`render_pages`."""
     env = site_environment(overrides)
     progress("rendering pages")
     links = {cid: f"../narratives/{slug(cid)}.pdf" for cid in (pdfs or {})}
@@ -485,7 +511,7 @@ def build_site_into(
     # ``.site.staging-PID.docs``, which the next build cleans up if this process is killed.
     docs = target.parent / f"{target.name}.docs"
     try:
-        pages = render_pages(views, env, pdfs=links, cache=cache)
+        pages = render_pages(views, env, pdfs=links, cache=cache, control_inputs=control_inputs)
         if docs.exists():
             shutil.rmtree(docs)
         write_assets(docs)

@@ -238,18 +238,34 @@ class PageCache:
         self._stage(f"{key}{_SUFFIX}", page.to_bytes(key))
 
     def get_text(self, key: str) -> str | None:
-        """A page's Markdown kept under ``key``, or None."""
+        """A page's Markdown kept under ``key``, or None. The page's other entries (the
+        same Markdown under its other keys) are kept for the next build too."""
         data = self._read(f"{key}{_TEXT_SUFFIX}")
         item = _unpack(data, key) if data else None
         text = item.get("text") if item is not None else None
         if isinstance(text, str):
             self.text_hits += 1
+            also = item.get("also") if item is not None else None
+            if isinstance(also, list):
+                self.used.update(f"{k}{_TEXT_SUFFIX}" for k in also if isinstance(k, str))
             return text
         self.text_misses += 1
         return None
 
-    def put_text(self, key: str, text: str) -> None:
-        self._stage(f"{key}{_TEXT_SUFFIX}", _pack({"key": key, "text": text}))
+    def put_text(self, keys: list[str], text: str) -> None:
+        """A page's Markdown, rendered: kept under each of its keys."""
+        self._put_texts(keys, text, keys)
+
+    def also_under(self, keys: list[str], text: str, found: str) -> None:
+        """A page's Markdown found under the key ``found``: kept under ``keys`` too."""
+        self._put_texts(keys, text, [*keys, found])
+
+    def _put_texts(self, keys: list[str], text: str, group: list[str]) -> None:
+        """Each entry names the others of its ``group``: a build that finds the page under
+        one key keeps them all (a page is looked up under its first key that hits)."""
+        for key in keys:
+            also = [k for k in group if k != key]
+            self._stage(f"{key}{_TEXT_SUFFIX}", _pack({"key": key, "text": text, "also": also}))
 
     def commit(self) -> None:
         """Move this build's new entries in and drop every entry it did not use."""

@@ -30,6 +30,7 @@ from .types import (
     AccountView,
     Bar,
     BreakGlassView,
+    ControlRow,
     ControlView,
     DecisionView,
     EvidenceView,
@@ -220,6 +221,15 @@ class CatalogViews:
     @cached_property
     def controls(self) -> tuple[ControlView, ...]:
         return tuple(self.control(c) for c in self.catalog.controls.values())
+
+    @cached_property
+    def control_rows(self) -> tuple[ControlRow, ...]:
+        """The controls list: a row per control, small enough that the list page's key
+        stays cheap (each :class:`ControlView` holds every decision of its reviews)."""
+        return tuple(
+            ControlRow(c.id, c.title, c.owner, c.frequency, c.key, len(c.open_findings), c.status)
+            for c in self.controls
+        )
 
     def control(self, control: Control) -> ControlView:
         period = self.catalog.settings.period

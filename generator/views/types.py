@@ -196,6 +196,19 @@ class ControlView:
 
 
 @dataclass(frozen=True)
+class ControlRow:
+    """A control as the controls list shows it: one row, without its reviews."""
+
+    id: str
+    title: str
+    owner: PersonView | None
+    frequency: str
+    key: bool
+    open_count: int
+    status: str
+
+
+@dataclass(frozen=True)
 class RuleView:
     id: str
     name: str

@@ -43,7 +43,13 @@ from .outdir import output_lock as output_lock
 from .outdir import staging_dir as staging_dir
 from .outdir import swap_in as swap_in
 from .pagekey import Fingerprints, environment_digest, page_key
-from .sitecache import PLUGIN_NAME, PageCache, build_inputs, incremental_pages_plugin
+from .sitecache import (
+    PLUGIN_NAME,
+    PageCache,
+    PreviousSite,
+    build_inputs,
+    incremental_pages_plugin,
+)
 from .svg import bar_chart, heat_cell, heat_map, sod_matrix, stacked_bars
 
 Progress = Callable[[str], None]
@@ -369,13 +375,14 @@ def write_docs(pages: list[Page], docs: Path) -> None:
 
 
 def write_assets(docs: Path) -> None:
-    """Copy the site's assets (stylesheet, scripts) into ``docs``."""
-    shutil.copytree(
-        TEMPLATES / "site" / "assets",
-        docs / "assets",
-        dirs_exist_ok=True,
-        ignore=shutil.ignore_patterns("*.md"),
-    )
+    """Copy the site's assets (stylesheet, scripts) into ``docs``, file by file: an error
+    (a full disk) is raised as the system's own, which the command line words."""
+    source = TEMPLATES / "site" / "assets"
+    for path in sorted(source.rglob("*")):
+        if path.is_file() and path.suffix != ".md":
+            target = docs / "assets" / path.relative_to(source)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(path, target)
 
 
 def _front_matter(text: str) -> str:
@@ -414,8 +421,12 @@ def run_mkdocs(
     front_matter: list[tuple[str, str]] | None = None,
     copied_later: dict[str, Path] | None = None,
     pages: dict[str, str] | None = None,
+    previous: Path | None = None,
 ) -> None:
     """Build with MkDocs' Python API; warnings fail the build (strict).
+
+    ``previous`` is the site this build replaces: the cache links its files of unchanged
+    pages instead of writing them (see :class:`.sitecache.PreviousSite`).
 
     ``pages`` (path -> Markdown) are pages of the site given from memory, beside those in
     ``docs``; the dict is emptied as they are handed to MkDocs (held once).
@@ -428,7 +439,7 @@ def run_mkdocs(
     from mkdocs.config import load_config
     from mkdocs.exceptions import Abort, ConfigurationError
 
-    previous = os.environ.get("SOURCE_DATE_EPOCH")
+    epoch_before = os.environ.get("SOURCE_DATE_EPOCH")
     os.environ["SOURCE_DATE_EPOCH"] = str(epoch)
     warnings = _WarningCollector()
     logger = logging.getLogger("mkdocs")
@@ -461,7 +472,9 @@ def run_mkdocs(
                 front_matter=front_matter or [],
                 custom_dir=Path(custom) if custom else None,
             )
-            config.plugins[PLUGIN_NAME] = incremental_pages_plugin(cache, inputs)
+            config.plugins[PLUGIN_NAME] = incremental_pages_plugin(
+                cache, inputs, PreviousSite(previous) if previous is not None else None
+            )
         build(config)
         if cache is not None:
             cache.commit()
@@ -472,10 +485,10 @@ def run_mkdocs(
         if cache is not None:
             cache.discard()
         logger.removeHandler(warnings)
-        if previous is None:
+        if epoch_before is None:
             os.environ.pop("SOURCE_DATE_EPOCH", None)
         else:
-            os.environ["SOURCE_DATE_EPOCH"] = previous
+            os.environ["SOURCE_DATE_EPOCH"] = epoch_before
 
 
 def build_site_into(
@@ -489,19 +502,23 @@ def build_site_into(
     pages_rendered: Callable[[], object] | None = None,
     cache_dir: Path | None = None,
     control_inputs: dict[str, str] | None = None,
+    previous: Path | None = None,
     progress: Progress = lambda _: None,
 ) -> int:
     """Render pages and run MkDocs into ``target`` (a staging folder); returns the page count.
 
     ``pdfs`` are the narratives by control ID. They need not exist yet when
     ``pdfs_written`` is given: the pages link to them and MkDocs checks those links, and
-    the files are copied into ``target`` once MkDocs is done and ``pdfs_written()`` has
+    the files are put into ``target`` once MkDocs is done and ``pdfs_written()`` has
     returned (it waits for them, and raises when they could not be written), so the site is
-    built while the narratives are laid out. ``pages_rendered()`` is called once every
+    built while the narratives are laid out; they are linked into ``target`` (copied from
+    another file system), so the caller must not change them afterwards.
+    ``pages_rendered()`` is called once every
     page's Markdown is rendered, before MkDocs runs: what only the pages needed (the
     access tables of the evaluation) can be freed there. With ``cache_dir``, the HTML of pages whose
     inputs did not change since the last build with that cache folder is reused (see
-    :mod:`.sitecache`), and ``control_inputs`` are passed to :func:`render_pages`."""
+    :mod:`.sitecache`), and ``control_inputs`` are passed to :func:`render_pages`;
+    ``previous`` is the site ``target`` will replace (see :func:`run_mkdocs`)."""
     env = site_environment(overrides)
     progress("rendering pages")
     links = {cid: f"../narratives/{slug(cid)}.pdf" for cid in (pdfs or {})}
@@ -535,6 +552,7 @@ def build_site_into(
             front_matter=front_matter,
             copied_later=later,
             pages=texts,
+            previous=previous,
         )
         if pdfs_written is not None:
             progress("waiting for the narratives")
@@ -542,7 +560,10 @@ def build_site_into(
         for rel, source in later.items():
             destination = target / rel
             destination.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(source, destination)
+            try:  # the narratives are the build's own files, removed once it is done
+                os.link(source, destination, follow_symlinks=False)
+            except OSError:  # another file system
+                shutil.copy2(source, destination)
     finally:
         if cache is not None:
             cache.discard()  # entries of a build that failed are never kept

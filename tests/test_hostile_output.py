@@ -87,7 +87,9 @@ def test_hostile_text_shows_literally_in_the_site_and_the_pdf(
     control = html.fromstring((out / "controls/UAR-APP-01.html").read_bytes())
     shown = control.text_content()
     assert shown.count(PAYLOAD) >= 8  # title, objective, risk, population, approval, procedure...
-    assert "49" not in shown.replace("2049", "")  # {{ 7*7 }} was never evaluated
+    # {{ 7*7 }} was never evaluated (the page names the catalog's folder, whose temporary
+    # name may hold a 49: pytest-549)
+    assert "49" not in shown.replace(str(starter.path), "").replace("2049", "")
     assert PAYLOAD in html.fromstring((out / "systems/app.html").read_bytes()).text_content()
     text = " ".join(
         " ".join((p.extract_text() or "").split())

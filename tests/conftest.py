@@ -80,3 +80,20 @@ def example(tmp_path: Path) -> Path:
     target = tmp_path / "catalog"
     shutil.copytree(Path(__file__).resolve().parents[1] / "controls", target)
     return target
+
+
+@pytest.fixture
+def pickled_by_page_keys(monkeypatch: pytest.MonkeyPatch) -> list[object]:
+    """Every value the site's page keys pickle to hash it, in order (clear it to start
+    counting anew)."""
+    from generator.render import pagekey
+
+    written: list[object] = []
+    real = pagekey.pickled
+
+    def counting(value: object) -> bytes:
+        written.append(value)
+        return real(value)
+
+    monkeypatch.setattr(pagekey, "pickled", counting)
+    return written

@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-import pytest
 from markupsafe import Markup
 
 from generator.render.pagekey import Fingerprints, environment_digest, page_key
@@ -102,27 +101,17 @@ def test_a_list_and_a_tuple_of_the_same_items_give_different_keys() -> None:
 
 
 def test_an_item_shown_in_a_list_and_on_its_own_page_is_written_once(
-    monkeypatch: pytest.MonkeyPatch,
+    pickled_by_page_keys: list[object],
 ) -> None:
-    """The dashboard lists every control and each control has a page: each control's
-    view is pickled once per build, not twice."""
-    import generator.render.pagekey as pagekey
-
-    written: list[object] = []
-    real = pagekey.pickled
-
-    def counting(value: object) -> bytes:
-        written.append(value)
-        return real(value)
-
-    monkeypatch.setattr(pagekey, "pickled", counting)
+    """The accountability list shows every person with a role and each has a page: each
+    person's view is pickled once per build, not twice."""
     people = [person(), person("Ana Lind")]
     fingerprints = Fingerprints()
     listing = page_key(fingerprints, "env", HEAD, {"people": people})
     pages = [page_key(fingerprints, "env", HEAD, {"p": p}) for p in people]
     assert listing is not None
     assert None not in pages
-    assert sum(1 for v in written if isinstance(v, PersonView)) == 2
+    assert sum(1 for v in pickled_by_page_keys if isinstance(v, PersonView)) == 2
 
 
 def test_a_list_nested_past_the_recursion_limit_gives_no_key() -> None:

@@ -24,7 +24,6 @@ import pytest
 from generator.catalog.loader import load_catalog
 from generator.evaluation.evaluate import evaluate
 from generator.publish.build import build, site_cache
-from generator.render import pagekey
 from generator.render.sitecache import CachedPage, PageCache
 from generator.resources import TEMPLATES
 from generator.views import CatalogViews
@@ -120,19 +119,16 @@ def test_a_changed_control_description_renders_a_few_pages_and_equals_a_clean_bu
 
 
 def test_the_page_keys_know_each_control_view_by_its_inputs_and_pickle_few(
-    catalog: CatalogDir, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, rendered: list[str]
+    catalog: CatalogDir,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    rendered: list[str],
+    pickled_by_page_keys: list[object],
 ) -> None:
     """A control's view holds every decision of its reviews: the page keys take the digest
     of its inputs instead (``narrativekey.control_inputs``), so a rebuild pickles only the
     views of the pages whose inputs changed."""
-    written: list[object] = []
-    real = pagekey.pickled
-
-    def counting(value: object) -> bytes:
-        written.append(value)
-        return real(value)
-
-    monkeypatch.setattr(pagekey, "pickled", counting)
+    written = pickled_by_page_keys
     site = tmp_path / "site"
     build(catalog.path, site, pdfs=False)
     catalog.replace(CONTROL, OBJECTIVE, "The revised Access Management Standard (cadence,")

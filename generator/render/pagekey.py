@@ -18,14 +18,14 @@ on which equal objects happen to be one object. Two values with the same bytes u
 to equal values, so they render alike. A value pickle cannot write makes the page
 uncacheable (rendered every time). A set would be written in an order that differs from
 one process to the next, which only costs cache misses; the view models hold none. A
-value given to several pages (the controls on the dashboard and the controls list) is
-written once per build: its digest is kept by identity, with a reference to the value
-so that no other object can take its ``id``. A list or tuple (exactly those types) is
-written item by item: its digest is a SHA-256 of its type, its length and its items'
-digests, so an item also given to a page of its own (each control of the dashboard's list,
-each person of the accountability list) is written once, not once in the list and again
-for its page. Equal digests still mean equal values: same type, same length, equal items. The pickle is only hashed, never kept nor
-read back: the cache holds the Markdown (see :class:`~.sitecache.PageCache`).
+value given to several pages is written once per build: its digest is kept by identity,
+with a reference to the value so that no other object can take its ``id``. A list or tuple (exactly those
+types) is written item by item: its digest is a SHA-256 of its type, its length and its
+items' digests, so an item also given to a page of its own (each person of the
+accountability list) is written once, not once in the list and again for its page. Equal
+digests still mean equal values: same type, same length, equal items. The pickle is only
+hashed, never kept nor read back: the cache holds the Markdown (see
+:class:`~.sitecache.PageCache`).
 
 A control's view holds every decision of its reviews; pickling all of them took 2 s of
 each build at full size. :func:`~.site.render_pages` therefore looks a page up first under
@@ -43,6 +43,7 @@ import hashlib
 import io
 import pickle
 import sys
+from collections.abc import Iterable
 from functools import cache
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -76,11 +77,11 @@ class Fingerprints:
         """Another instance whose digests of values but lists and tuples this one takes
         (each value is pickled once for both), while values vouched for here differ."""
 
-    def vouching(self, vouched: dict[int, tuple[Any, str]]) -> Fingerprints:
-        """Digests that take the given inputs for these values (by ``id``: the value and
-        its inputs digest, see :meth:`vouch`) and share this instance's other digests."""
+    def vouching(self, vouched: Iterable[tuple[Any, str]]) -> Fingerprints:
+        """Digests that take the given inputs for these values (pairs of a value and its
+        inputs digest, see :meth:`vouch`) and share this instance's other digests."""
         fast = Fingerprints(base=self)
-        for value, inputs in vouched.values():
+        for value, inputs in vouched:
             fast.vouch(value, inputs)
         return fast
 

@@ -122,9 +122,7 @@ def render_pages(
     # from its values (a page whose inputs changed may still show the same thing).
     tiers = [fingerprints]
     if cache is not None and control_inputs:
-        vouched = {
-            id(v): (v, control_inputs[v.id]) for v in views.controls if v.id in control_inputs
-        }
+        vouched = [(v, control_inputs[v.id]) for v in views.controls if v.id in control_inputs]
         tiers.insert(0, fingerprints.vouching(vouched))
 
     def kept_text(

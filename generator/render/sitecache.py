@@ -211,7 +211,6 @@ class PreviousSite:
         umask = _umask()
         self.mode = None if umask is None else 0o666 & ~umask
         self._inside: dict[str, bool] = {}
-        self.linked = 0
 
     def _within(self, parent: str) -> bool:
         """Whether the folder ``parent`` (relative) of the previous site is inside it."""
@@ -250,7 +249,6 @@ class PreviousSite:
             return False
         finally:
             os.close(fd)
-        self.linked += 1
         return True
 
 

@@ -16,7 +16,6 @@ import shutil
 import subprocess
 import sys
 import zlib
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -365,77 +364,3 @@ def test_a_rebuild_keeps_the_keys_from_values_of_pages_it_found_by_their_inputs(
     build(catalog.path, site, pdfs=False)
     assert "SAP S/4HANA (production, client 100)" in rendered
     assert not [t for t in rendered if t.startswith("ITGC-")]
-
-
-# -- the previous site's files of unchanged pages are linked, never trusted blindly -------
-
-
-def test_unchanged_pages_are_the_previous_sites_files_linked_and_the_site_equals_a_clean_build(
-    catalog: CatalogDir, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    site = tmp_path / "site"
-    build(catalog.path, site, pdfs=False)
-    # held open, so that their inodes cannot be freed and given to new files
-    unchanged = os.open(site / "controls" / "ITGC-BG-01.html", os.O_RDONLY)
-    changed = os.open(site / "controls" / "ITGC-ACC-01.html", os.O_RDONLY)
-    try:
-        catalog.replace(CONTROL, OBJECTIVE, "The revised Access Management Standard (cadence,")
-        build(catalog.path, site, pdfs=False)
-        assert os.fstat(unchanged).st_ino == (site / "controls/ITGC-BG-01.html").stat().st_ino
-        assert os.fstat(changed).st_ino != (site / "controls/ITGC-ACC-01.html").stat().st_ino
-    finally:
-        os.close(unchanged)
-        os.close(changed)
-    assert_same_site(site, clean_build(catalog, tmp_path / "clean", monkeypatch))
-
-
-def _flip_a_byte(path: Path) -> None:
-    """Change the file in place: same inode, same size, same modification time."""
-    info = path.stat()
-    with path.open("r+b") as handle:
-        handle.seek(info.st_size // 2)
-        byte = handle.read(1)
-        handle.seek(info.st_size // 2)
-        handle.write(b"X" if byte != b"X" else b"Y")
-    os.utime(path, ns=(info.st_atime_ns, info.st_mtime_ns))
-
-
-def _a_link_to_a_copy(path: Path) -> None:
-    """Replace the file with a symlink to an identical copy outside the site."""
-    copy = path.parent.parent.parent / "outside.html"
-    shutil.copyfile(path, copy)
-    path.unlink()
-    path.symlink_to(copy)
-
-
-def _a_folder_link(path: Path) -> None:
-    """Replace the page's folder with a symlink to an identical copy outside the site."""
-    folder = path.parent
-    copy = folder.parent.parent / "outside-controls"
-    shutil.copytree(folder, copy)
-    shutil.rmtree(folder)
-    folder.symlink_to(copy, target_is_directory=True)
-
-
-@pytest.mark.parametrize(
-    "tamper",
-    [_flip_a_byte, _a_link_to_a_copy, _a_folder_link, lambda p: p.chmod(0o600)],
-    ids=["edited in place", "file symlink", "folder symlink", "other mode"],
-)
-def test_a_previous_page_altered_since_it_was_built_is_written_again_not_linked(
-    catalog: CatalogDir,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    tamper: Callable[[Path], None],
-) -> None:
-    site = tmp_path / "site"
-    build(catalog.path, site, pdfs=False)
-    page = site / "controls" / "ITGC-BG-01.html"
-    tamper(page)
-    build(catalog.path, site, pdfs=False)
-    assert not (site / "controls").is_symlink()
-    assert not (site / "controls" / "ITGC-BG-01.html").is_symlink()
-    clean = clean_build(catalog, tmp_path / "clean", monkeypatch)
-    assert_same_site(site, clean)
-    mode = (site / "controls" / "ITGC-BG-01.html").stat().st_mode
-    assert mode == (clean / "controls" / "ITGC-BG-01.html").stat().st_mode

@@ -21,7 +21,7 @@ from ..catalog.parsecache import parse_cache
 from ..evaluation.evalcache import EvaluationCache
 from ..evaluation.evaluate import Evaluation
 from ..evaluation.trendcache import TrendCache
-from ..render.outdir import SITE_MARKER, output_lock, scratch_dir, staging_dir, swap_in
+from ..render.outdir import output_lock, scratch_dir, staging_dir, swap_in
 from ..render.site import Progress, build_site_into
 from ..resources import DEFAULT_MKDOCS_CONFIG, SOURCE_TREE
 from ..signing.sign import load_signer
@@ -146,7 +146,6 @@ def build(
                         pages_rendered=views.release,
                         cache_dir=site_cache(out),
                         control_inputs=inputs,
-                        previous=out if (out / SITE_MARKER).is_file() else None,
                         progress=progress,
                     )
                     progress("replacing the previous site")

@@ -46,7 +46,6 @@ from .pagekey import Fingerprints, environment_digest, page_key
 from .sitecache import (
     PLUGIN_NAME,
     PageCache,
-    PreviousSite,
     build_inputs,
     incremental_pages_plugin,
 )
@@ -419,12 +418,8 @@ def run_mkdocs(
     front_matter: list[tuple[str, str]] | None = None,
     copied_later: dict[str, Path] | None = None,
     pages: dict[str, str] | None = None,
-    previous: Path | None = None,
 ) -> None:
     """Build with MkDocs' Python API; warnings fail the build (strict).
-
-    ``previous`` is the site this build replaces: the cache links its files of unchanged
-    pages instead of writing them (see :class:`.sitecache.PreviousSite`).
 
     ``pages`` (path -> Markdown) are pages of the site given from memory, beside those in
     ``docs``; the dict is emptied as they are handed to MkDocs (held once).
@@ -470,9 +465,7 @@ def run_mkdocs(
                 front_matter=front_matter or [],
                 custom_dir=Path(custom) if custom else None,
             )
-            config.plugins[PLUGIN_NAME] = incremental_pages_plugin(
-                cache, inputs, PreviousSite(previous) if previous is not None else None
-            )
+            config.plugins[PLUGIN_NAME] = incremental_pages_plugin(cache, inputs)
         build(config)
         if cache is not None:
             cache.commit()
@@ -500,7 +493,6 @@ def build_site_into(
     pages_rendered: Callable[[], object] | None = None,
     cache_dir: Path | None = None,
     control_inputs: dict[str, str] | None = None,
-    previous: Path | None = None,
     progress: Progress = lambda _: None,
 ) -> int:
     """Render pages and run MkDocs into ``target`` (a staging folder); returns the page count.
@@ -515,8 +507,7 @@ def build_site_into(
     page's Markdown is rendered, before MkDocs runs: what only the pages needed (the
     access tables of the evaluation) can be freed there. With ``cache_dir``, the HTML of pages whose
     inputs did not change since the last build with that cache folder is reused (see
-    :mod:`.sitecache`), and ``control_inputs`` are passed to :func:`render_pages`;
-    ``previous`` is the site ``target`` will replace (see :func:`run_mkdocs`)."""
+    :mod:`.sitecache`), and ``control_inputs`` are passed to :func:`render_pages`."""
     env = site_environment(overrides)
     progress("rendering pages")
     links = {cid: f"../narratives/{slug(cid)}.pdf" for cid in (pdfs or {})}
@@ -550,7 +541,6 @@ def build_site_into(
             front_matter=front_matter,
             copied_later=later,
             pages=texts,
-            previous=previous,
         )
         if pdfs_written is not None:
             progress("waiting for the narratives")

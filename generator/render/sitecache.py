@@ -34,7 +34,6 @@ import hashlib
 import json
 import os
 import shutil
-import stat
 import zlib
 from dataclasses import dataclass, field
 from importlib.metadata import PackageNotFoundError, version
@@ -121,8 +120,6 @@ class CachedPage:
     search: list[dict[str, Any]]
     anchors: list[str]
     links: dict[str, dict[str, str]]
-    written: str = ""
-    """The SHA-256 of the file MkDocs wrote for the page (:func:`written_bytes`)."""
 
     @classmethod
     def of(
@@ -132,9 +129,7 @@ class CachedPage:
         anchors: list[str],
         links: dict[str, dict[str, str]],
     ) -> CachedPage:
-        packed = zlib.compress(html.encode("utf-8", "surrogatepass"), 1)
-        written = hashlib.sha256(written_bytes(html)).hexdigest()
-        return cls(packed, search, anchors, links, written)
+        return cls(zlib.compress(html.encode("utf-8", "surrogatepass"), 1), search, anchors, links)
 
     @property
     def html(self) -> str:
@@ -147,7 +142,6 @@ class CachedPage:
             "search": self.search,
             "anchors": self.anchors,
             "links": self.links,
-            "written": self.written,
         }
         return _pack(meta) + self.packed
 
@@ -165,91 +159,9 @@ class CachedPage:
         try:
             if item is None or item["html"] != hashlib.sha256(packed).hexdigest():
                 return None
-            written = item.get("written", "")
-            if not isinstance(written, str):
-                return None
-            return cls(packed, item["search"], item["anchors"], item["links"], written)
+            return cls(packed, item["search"], item["anchors"], item["links"])
         except (KeyError, TypeError):
             return None
-
-
-def written_bytes(html: str) -> bytes:
-    """A page's file as MkDocs writes it (``mkdocs.commands.build._build_page``)."""
-    return html.encode("utf-8", errors="xmlcharrefreplace")
-
-
-def _umask() -> int | None:
-    """This process's umask, read without changing it (Linux 4.7 and later), else None."""
-    try:
-        status = Path("/proc/self/status").read_text(encoding="ascii", errors="replace")
-    except OSError:
-        return None
-    for line in status.splitlines():
-        if line.startswith("Umask:"):
-            return int(line.split()[1], 8)
-    return None
-
-
-class PreviousSite:
-    """The site this build replaces, whose files of unchanged pages are hard-linked into
-    the new one instead of written again.
-
-    At 7,000 pages, writing every page's HTML again (1.5 GB, mostly the navigation) took
-    2 to 5 s of a rebuild: decompressing it from the cache and creating the files (ext4
-    creates inodes slowly right after a build removed as many). A link creates no inode and
-    moves no data. A file is linked only when it is, byte for byte, what MkDocs would write:
-    it is opened without following a link, must be a regular file of this user with the
-    mode MkDocs gives a new file, inside the previous site, and its SHA-256 must be the one
-    the page's cache entry recorded when MkDocs wrote it; the link made by its name must be
-    to the very file that was read (same device and inode, the file still open), else it is
-    removed. Anything else (no previous site, another file system, a file edited or
-    replaced since, no ``/proc/self/status`` to read the umask from) writes the page as
-    before."""
-
-    def __init__(self, folder: Path) -> None:
-        self.folder = Path(os.path.realpath(folder))
-        umask = _umask()
-        self.mode = None if umask is None else 0o666 & ~umask
-        self._inside: dict[str, bool] = {}
-
-    def _within(self, parent: str) -> bool:
-        """Whether the folder ``parent`` (relative) of the previous site is inside it."""
-        if parent not in self._inside:
-            real = os.path.realpath(self.folder / parent)
-            self._inside[parent] = real == os.path.join(self.folder, parent).rstrip("/")
-        return self._inside[parent]
-
-    def link(self, rel: str, target: str, written: str) -> bool:
-        """Link the previous site's ``rel`` to ``target`` if its SHA-256 is ``written``."""
-        if not written or self.mode is None or not self._within(os.path.dirname(rel)):
-            return False
-        flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC
-        try:
-            fd = os.open(self.folder / rel, flags)
-        except OSError:
-            return False
-        try:
-            info = os.fstat(fd)
-            if not (
-                stat.S_ISREG(info.st_mode)
-                and info.st_uid == os.geteuid()
-                and stat.S_IMODE(info.st_mode) == self.mode
-            ):
-                return False
-            with open(fd, "rb", closefd=False) as handle:
-                if hashlib.file_digest(handle, "sha256").hexdigest() != written:
-                    return False
-            os.makedirs(os.path.dirname(target), exist_ok=True)
-            os.link(self.folder / rel, target, follow_symlinks=False)
-            made = os.lstat(target)
-            if (made.st_dev, made.st_ino) != (info.st_dev, info.st_ino):
-                os.unlink(target)  # the name was given another file since it was read
-                return False
-        except OSError:
-            return False
-        finally:
-            os.close(fd)
-        return True
 
 
 def _pack(item: dict[str, Any]) -> bytes:
@@ -387,12 +299,9 @@ def _skip_conversion(page: Any) -> None:
     page.render = render
 
 
-def incremental_pages_plugin(
-    cache: PageCache, inputs: str, previous: PreviousSite | None = None
-) -> Any:
+def incremental_pages_plugin(cache: PageCache, inputs: str) -> Any:
     """The MkDocs plugin serving unchanged pages from ``cache``; ``inputs`` is the
-    :func:`build_inputs` digest of this build. With ``previous``, an unchanged page's file
-    is linked from the site this build replaces when it is unaltered."""
+    :func:`build_inputs` digest of this build."""
     from jinja2 import ChoiceLoader, DictLoader
     from mkdocs.plugins import BasePlugin, event_priority
 
@@ -476,9 +385,6 @@ def incremental_pages_plugin(
             src = page.file.src_uri
             hit = self.hits.get(src)
             if hit is not None:
-                target = page.file.abs_dest_path
-                if previous is not None and previous.link(page.file.dest_uri, target, hit.written):
-                    return ""  # MkDocs writes no file for an empty page: it is linked
                 return hit.html
             key = self.keys.get(src)
             if key is not None:

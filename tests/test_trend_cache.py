@@ -28,10 +28,11 @@ from generator.catalog.loader import load_catalog
 from generator.evaluation.evaluate import Evaluation, evaluate
 from generator.evaluation.findings import Gap
 from generator.evaluation.rules import RULES, Rule
-from generator.evaluation.trendcache import _COLLECTIONS, TrendCache, catalog_digest
+from generator.evaluation.trendcache import TrendCache, catalog_digest
 from generator.evidence.extracts import ExtractStore
 from generator.model import Catalog, Record, Severity
 from generator.model.base import descriptive_fields, nested_fields
+from generator.model.catalog import COLLECTIONS
 from generator.views import CatalogViews
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -53,11 +54,7 @@ def records(catalog: Catalog, files: Callable[[str], bool] = lambda _: True) -> 
                 if isinstance(child, Record):
                     yield from walk(child)
 
-    tops = [
-        catalog.settings,
-        *(r for part in _COLLECTIONS for r in getattr(catalog, part).values()),
-    ]
-    for record in tops:
+    for record in catalog.records():
         if files(record.source_file):
             yield from walk(record)
 
@@ -186,7 +183,7 @@ def test_a_field_that_is_not_marked_descriptive_changes_the_trend_key() -> None:
 
 def test_the_trend_key_covers_every_record_collection_of_a_catalog() -> None:
     dicts = {f.name for f in dataclasses.fields(Catalog) if str(f.type).startswith("dict[")}
-    assert dicts == set(_COLLECTIONS)
+    assert dicts == set(COLLECTIONS)
 
 
 # -- the cache across builds -----------------------------------------------------------

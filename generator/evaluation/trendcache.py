@@ -48,8 +48,6 @@ _EVALUATION_READS = ("evaluation", "evidence", "catalog", "model", "references")
 _SHARED_FILES = ("errors.py", "diagnostics.py", "resources.py")
 _DISTRIBUTIONS = ("pydantic", "pydantic-core", "duckdb")
 _PLAIN = frozenset({str, int, bool, float, date, datetime, type(None)})
-_COLLECTIONS = COLLECTIONS
-"""Every record collection of :class:`~generator.model.Catalog` (a test holds it to them)."""
 
 
 @cache
@@ -217,7 +215,7 @@ def _digests(
 ) -> tuple[str, str | None]:
     inputs = _Inputs(extracts, positions=positions)
     inputs.add("settings", [catalog.settings])
-    for part in _COLLECTIONS:
+    for part in COLLECTIONS:
         inputs.add(part, getattr(catalog, part).values())
     where = inputs.positions.hexdigest() if inputs.positions is not None and inputs.known else None
     return inputs.digest.hexdigest(), where

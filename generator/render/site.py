@@ -43,12 +43,7 @@ from .outdir import output_lock as output_lock
 from .outdir import staging_dir as staging_dir
 from .outdir import swap_in as swap_in
 from .pagekey import Fingerprints, environment_digest, page_key
-from .sitecache import (
-    PLUGIN_NAME,
-    PageCache,
-    build_inputs,
-    incremental_pages_plugin,
-)
+from .sitecache import PLUGIN_NAME, PageCache, build_inputs, incremental_pages_plugin
 from .svg import bar_chart, heat_cell, heat_map, sod_matrix, stacked_bars
 
 Progress = Callable[[str], None]
@@ -503,11 +498,12 @@ def build_site_into(
     returned (it waits for them, and raises when they could not be written), so the site is
     built while the narratives are laid out; they are linked into ``target`` (copied from
     another file system), so the caller must not change them afterwards.
-    ``pages_rendered()`` is called once every
-    page's Markdown is rendered, before MkDocs runs: what only the pages needed (the
-    access tables of the evaluation) can be freed there. With ``cache_dir``, the HTML of pages whose
-    inputs did not change since the last build with that cache folder is reused (see
-    :mod:`.sitecache`), and ``control_inputs`` are passed to :func:`render_pages`."""
+
+    ``pages_rendered()`` is called once every page's Markdown is rendered, before MkDocs
+    runs: what only the pages needed (the access tables of the evaluation) can be freed
+    there. With ``cache_dir``, the HTML of pages whose inputs did not change since the last
+    build with that cache folder is reused (see :mod:`.sitecache`), and ``control_inputs``
+    are passed to :func:`render_pages`."""
     env = site_environment(overrides)
     progress("rendering pages")
     links = {cid: f"../narratives/{slug(cid)}.pdf" for cid in (pdfs or {})}

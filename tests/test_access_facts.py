@@ -10,6 +10,9 @@ built without it, and follow when the index is built.
 from __future__ import annotations
 
 import hashlib
+import os
+import pickle
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -88,32 +91,58 @@ def test_a_change_the_rules_read_queries_again(change: str, example: Path, tmp_p
     assert (again.hits, again.misses) == (0, 1)
 
 
+def _checked(body: bytes) -> bytes:
+    """An entry as the cache writes it: the body's SHA-256, a line break, the body."""
+    return hashlib.sha256(body).hexdigest().encode() + b"\n" + body
+
+
+class _Runs:
+    """Names a function (makes a folder): an entry naming it must never be unpickled
+    into a call."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    def __reduce__(self) -> tuple[object, tuple[str]]:
+        return (os.mkdir, (str(self.folder),))
+
+
 @pytest.mark.parametrize(
-    "content",
-    [b"", b"not json", b"[]", b'{"key": 1}', b'{"rows": [[1, 2, [], [], []]], "totals": {}}'],
-    ids=["empty", "text", "list", "wrong-key", "wrong-row"],
+    "damage",
+    [
+        lambda key, ran: b"",
+        lambda key, ran: b"not a pickle",
+        lambda key, ran: _checked(b"not a pickle"),
+        lambda key, ran: _checked(pickle.dumps([])),
+        lambda key, ran: _checked(pickle.dumps({"key": 1})),
+        lambda key, ran: _checked(pickle.dumps({"key": key, "rows": ((1, 2, (), (), ()),)})),
+        lambda key, ran: _checked(pickle.dumps({"key": key, "rows": [["s", "a", [], [], []]]})),
+        lambda key, ran: _checked(pickle.dumps({"key": key, "rows": _Runs(ran)})),
+    ],
+    ids=["empty", "text", "text-checksummed", "list", "wrong-key", "wrong-row", "lists", "code"],
 )
 def test_a_damaged_entry_is_queried_again_and_rewritten(
-    content: bytes, example: Path, tmp_path: Path
+    damage: Callable[[str, Path], bytes], example: Path, tmp_path: Path
 ) -> None:
     expected = uncached(example)
     first_build(example, tmp_path)
-    [entry] = (tmp_path / "access-facts").glob("*.json")
+    [entry] = (tmp_path / "access-facts").glob("*.pickle")
+    content = damage(entry.stem, tmp_path / "code-ran")
     entry.write_bytes(content)
     again = AccessFactsCache(tmp_path / "access-facts")
     assert shown(built(example, again, tmp_path / "evaluations")) == expected
     assert again.misses == 1
     assert entry.read_bytes() != content
+    assert not (tmp_path / "code-ran").exists()
 
 
 def test_a_forged_entry_with_a_valid_checksum_but_another_key_is_a_miss(
     example: Path, tmp_path: Path
 ) -> None:
     first_build(example, tmp_path)
-    [entry] = (tmp_path / "access-facts").glob("*.json")
+    [entry] = (tmp_path / "access-facts").glob("*.pickle")
     body = entry.read_bytes().partition(b"\n")[2].replace(entry.stem.encode(), b"0" * 64)
-
-    entry.write_bytes(hashlib.sha256(body).hexdigest().encode() + b"\n" + body)
+    entry.write_bytes(_checked(body))
     again = AccessFactsCache(tmp_path / "access-facts")
     assert shown(built(example, again, tmp_path / "evaluations")) == uncached(example)
     assert again.misses == 1

@@ -22,7 +22,6 @@ with the sha256 of the rest: a damaged entry is never used.
 from __future__ import annotations
 
 import hashlib
-import io
 import os
 import pickle
 import sys
@@ -38,19 +37,9 @@ from ..model import positions
 from ..model.positions import SourceMap
 from ..model.reviews import ReviewItem
 from . import itemscsv, wording, yamlsrc
-from .cachedir import cache_root
+from .cachedir import cache_root, loads_plain
 from .itemscsv import ItemsRead, read_items
 from .yamlsrc import YamlDocument, parse_yaml
-
-_ALLOWED = {("datetime", name) for name in ("date", "datetime", "timezone", "timedelta")}
-"""The only classes an entry may name: what YAML timestamps unpickle to."""
-
-
-class _PlainUnpickler(pickle.Unpickler):
-    def find_class(self, module: str, name: str) -> Any:
-        if (module, name) in _ALLOWED:
-            return super().find_class(module, name)
-        raise pickle.UnpicklingError(f"{module}.{name} is not a plain value")
 
 
 @cache
@@ -82,10 +71,7 @@ def read_entry(entry: Path) -> Any | None:
     body = memoryview(blob)[32:]
     if hashlib.sha256(body).digest() != blob[:32]:
         return None
-    try:
-        return _PlainUnpickler(io.BytesIO(body)).load()
-    except Exception:
-        return None
+    return loads_plain(body)
 
 
 def write_entry(entry: Path, value: Any) -> None:

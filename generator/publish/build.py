@@ -50,9 +50,10 @@ class _Narratives:
     """The narratives of one build, written while the site is built.
 
     With worker processes, the plan is written in a thread of this process (it feeds the
-    workers, signs and writes; the workers lay out): the site's pages are rendered and
-    converted meanwhile, on the core the workers leave, and :meth:`written` waits for the
-    last PDF. With one process, they are written first. A failure on either side stops
+    workers, signs and writes; the workers lay out, even a single narrative's after a
+    one-control change): the site's pages are rendered and converted meanwhile, on the
+    core the workers leave, and :meth:`written` waits for the last PDF. With one process,
+    they are written first. A failure on either side stops
     the other: leaving the block with an error stops the writing at its next PDF."""
 
     def __init__(self, plan: NarrativePlan | None, progress: Progress) -> None:
@@ -62,9 +63,9 @@ class _Narratives:
         self._future: Future[NarrativeBatch] | None = None
         if plan is None:
             return
-        if plan.workers > 1 and plan.todo > 1:  # else in this process: nothing to share
+        if plan.workers > 1 and plan.todo >= 1:  # else in this process: nothing to share
             self._pool = ThreadPoolExecutor(1, thread_name_prefix="narratives")
-            self._future = self._pool.submit(plan.write, progress, self._stop)
+            self._future = self._pool.submit(plan.write, progress, self._stop, alongside=True)
         else:
             self.batch = plan.write(progress)
 

@@ -101,10 +101,11 @@ def _pin_epoch(epoch: str) -> None:
 
 
 def _rendered(
-    jobs: Iterable[PdfJob], workers: int, count: int, created: datetime
+    jobs: Iterable[PdfJob], workers: int, count: int, created: datetime, alongside: bool
 ) -> Iterator[RenderedPdf]:
-    """Unsigned PDFs as they are ready: in this process for one worker, else in a process
-    pool (spawned, so no lock or thread of this process is inherited).
+    """Unsigned PDFs as they are ready: in this process for one worker or one PDF (unless
+    this process does other work ``alongside``), else in a process pool (spawned, so no
+    lock or thread of this process is inherited).
 
     At most :data:`AHEAD` jobs per worker are in the pool at a time: the next HTML is
     rendered (and the last PDF signed) in this process while the workers lay out theirs,
@@ -114,7 +115,7 @@ def _rendered(
     Workers are started while the pool is created and when a job is submitted, so both
     run with the signing passphrase withheld from the environment: WeasyPrint never holds
     a secret it does not need."""
-    if workers <= 1 or count <= 1:
+    if workers <= 1 or count < 1 or (count == 1 and not alongside):
         yield from map(render_pdf, jobs)
         return
     size = min(workers, count)
@@ -208,13 +209,19 @@ class NarrativePlan:
         return len(self.versions)
 
     def write(
-        self, progress: Progress = lambda _: None, stop: threading.Event | None = None
+        self,
+        progress: Progress = lambda _: None,
+        stop: threading.Event | None = None,
+        *,
+        alongside: bool = False,
     ) -> NarrativeBatch:
         """Lay out, sign and write every narrative not taken from the cache. With ``stop``
         set (by another thread), stops at the next finished PDF with
-        :class:`NarrativesCancelled`; the files already written stay valid."""
+        :class:`NarrativesCancelled`; the files already written stay valid. ``alongside``:
+        this process does other work meanwhile (the site), so even one narrative is laid
+        out in a worker process, on a core this process leaves free."""
         total = len(self.controls)
-        for pdf in _rendered(self.jobs, self.workers, self.todo, self.created):
+        for pdf in _rendered(self.jobs, self.workers, self.todo, self.created, alongside):
             if stop is not None and stop.is_set():
                 raise NarrativesCancelled("the narratives were stopped")
             signed = self.signer.sign(

@@ -470,6 +470,74 @@ def test_search_separators_part_cells_and_lines_but_keep_link_text() -> None:
     assert search_separators(unchanged) == unchanged
 
 
+def test_blank_lines_go_except_where_white_space_is_shown_code_or_content() -> None:
+    from generator.render.mkdocsplugins import without_blank_lines
+
+    kept = [
+        "<pre>a\n\n  \nb</pre>",
+        "<PRE class='x'>a\n\nb</PRE>",
+        "<textarea>a\n\nb</textarea>",
+        "<script>let s = `a\n\nb`;</script>",
+        "<style>\n\n</style>",
+        "<article class='md-content'>\n\n<div>\n\n</div>\n\n</article>",
+        "<article>\n<article>\n\n</article>\n\n</article>",  # the last one ends it
+    ]
+    for element in kept:
+        page = f"<div>\n   \n\t\n  {element}\n\n</div>\n"
+        assert without_blank_lines(page) == f"<div>\n  {element}\n</div>\n", element
+    # only its own closing tag ends an element; one never closed keeps the rest as written
+    assert without_blank_lines("<pre>\n\n</prefix>\n\n</pre>\n\n") == (
+        "<pre>\n\n</prefix>\n\n</pre>\n"
+    )
+    assert without_blank_lines("<p>\n\n<script>\n\n") == "<p>\n<script>\n\n"
+    # an element name that merely starts like one is not kept
+    assert without_blank_lines("<presenter>\n\n</presenter>") == "<presenter>\n</presenter>"
+
+
+def _shape(tree: html.HtmlElement) -> list[tuple[Any, ...]]:
+    """Every element in order with its attributes and its text and tail, each run of white
+    space read as one space, as a browser lays it out; ``pre``, ``textarea``, ``script``,
+    ``style`` and ``article`` exactly as written."""
+    found: list[tuple[Any, ...]] = []
+    for node in tree.iter():
+        if not isinstance(node.tag, str):
+            found.append(("comment", node.text))
+            continue
+        inside = any(a.tag in {"pre", "textarea", "script", "style", "article"} for a in (
+            node, *node.iterancestors()
+        ))  # fmt: skip
+        text, tail = node.text or "", node.tail or ""
+        if not inside:
+            text = re.sub(r"\s+", " ", text)
+        found.append((node.tag, sorted(node.attrib.items()), text, re.sub(r"\s+", " ", tail)))
+    return found
+
+
+def test_pages_without_blank_lines_read_as_with_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The site is written without the theme's blank lines (seven in ten bytes of a page
+    at full size): every page holds the same elements, attributes and text, laid out the
+    same, as when MkDocs writes them as the theme renders them."""
+    from mkdocs.plugins import BasePlugin
+
+    compact = tmp_path / "compact"
+    build(EXAMPLE, compact, pdfs=False)
+    monkeypatch.setattr("generator.render.site.blank_lines_plugin", lambda: BasePlugin())
+    as_rendered = tmp_path / "as-rendered"
+    build(EXAMPLE, as_rendered, pdfs=False)
+    pages = sorted(p.relative_to(compact) for p in compact.rglob("*.html"))
+    assert pages == sorted(p.relative_to(as_rendered) for p in as_rendered.rglob("*.html"))
+    smaller = 0
+    for rel in pages:
+        written, rendered = (compact / rel).read_bytes(), (as_rendered / rel).read_bytes()
+        outside = re.sub(rb"(?s)<(pre|script|style|article)\b.*?</\1>", b"<kept>", written)
+        assert not re.search(rb"\n[ \t]*\n", outside), rel
+        assert _shape(html.fromstring(written)) == _shape(html.fromstring(rendered)), rel
+        smaller += len(rendered) - len(written)
+    assert smaller > sum((as_rendered / rel).stat().st_size for rel in pages) / 5  # 7/10 at scale
+
+
 def erp_state() -> list[tuple[str, str, str, str]]:
     """The example's ERP accounts at the as-of date: (account, person, type, entitlement)."""
     with (EXAMPLE / "extracts" / "erp" / "2026-09-15.csv").open(encoding="utf-8") as handle:

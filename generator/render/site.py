@@ -33,6 +33,7 @@ from ..views import CatalogViews
 from ..views.types import ALL_DECISIONS_MAX, LISTED, html_id
 from .env import make_environment, template_problem, visible
 from .mkdocsplugins import (
+    blank_lines_plugin,
     files_copied_later_plugin,
     relative_error_pages,
     rendered_pages_plugin,
@@ -444,6 +445,7 @@ def run_mkdocs(
         if not config.site_url:
             config.plugins["controlbook-relative-error-pages"] = relative_error_pages()
         config.plugins["controlbook-search-separators"] = search_separators_plugin()
+        config.plugins["controlbook-blank-lines"] = blank_lines_plugin()
         if pages:
             config.plugins["controlbook-rendered-pages"] = rendered_pages_plugin(pages)
         if copied_later:  # before the page cache, whose key holds every file's path

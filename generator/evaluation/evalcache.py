@@ -32,6 +32,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from ..catalog.cachedir import cache_root, read_checked, write_checked
 from ..evidence.extracts import ExtractStore
+from ..evidence.filehash import HashAhead
 from ..model import Catalog
 from .evaluate import INTERNAL_ERROR, Evaluation, evaluate
 from .findings import Finding, NotAssessed
@@ -63,12 +64,15 @@ class EvaluationCache:
         """The :func:`~.trendcache.catalog_digest` of the last catalog evaluated, which the
         quarter-end trend is keyed by too."""
 
-    def evaluate(self, catalog: Catalog, as_of: date | None = None) -> Evaluation:
+    def evaluate(
+        self, catalog: Catalog, as_of: date | None = None, *, ahead: HashAhead | None = None
+    ) -> Evaluation:
         """What :func:`~.evaluate.evaluate` returns for ``catalog`` at ``as_of`` (default:
         the catalog's setting, else today), from the cache when nothing it reads changed.
-        The result's context is fresh: the views derive from it what they show."""
+        The result's context is fresh: the views derive from it what they show. ``ahead``
+        holds the catalog's files hashed while it loaded."""
         day = as_of or catalog.settings.as_of or date.today()
-        extracts = ExtractStore(catalog)
+        extracts = ExtractStore(catalog, ahead=ahead)
         records, positions = catalog_digests(catalog, extracts)
         self.catalog_hash = records
         key = self._key(catalog, day, records, positions) if positions else None

@@ -12,8 +12,6 @@ every error.
 from __future__ import annotations
 
 import csv
-import hashlib
-import re
 from collections import OrderedDict
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -34,6 +32,7 @@ from ..model import (
     population_systems,
 )
 from .extractscan import ExtractSummary, PlainFile, norm, summarise
+from .filehash import HashAhead, Hashed, hash_file
 from .summarycache import SummaryCache, summary_cache
 
 _TYPES = {t.value for t in AccountType}
@@ -43,13 +42,6 @@ _HEADERS = (EXTRACT_COLUMNS, (SYSTEM_COLUMN, *EXTRACT_COLUMNS))
 """An extract of one system, or one over several systems (a system column first)."""
 _GLOB = frozenset("*?[]{}")
 """DuckDB reads a path with these as a pattern: such files go to the Python reader."""
-_SUSPICIOUS = re.compile(
-    rb"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]|\xe2\x80[\x8b-\x8f\xaa-\xae]|\xe2\x81[\xa0-\xa4\xa6-\xa9]|\xef\xbb\xbf"
-)
-"""Control, zero-width and bidi characters (UTF-8): a file with any is read by the Python
-reader, which names the cell's line (an ID with an invisible character is a data error)."""
-_PLAIN_ASCII = bytes(b for b in range(0x80) if not _SUSPICIOUS.fullmatch(bytes([b])))
-"""The ASCII bytes :data:`_SUSPICIOUS` never matches: a block of only these is plain."""
 
 
 class ExtractError(InputError):
@@ -132,44 +124,6 @@ class FileCheck:
     """The path (or a link on it) leads outside the catalog folder, so it is not read."""
 
 
-@dataclass(frozen=True)
-class _Hashed:
-    sha256: str
-    plain: bool
-    """No quote, NUL, lone carriage return or mix of CRLF and LF line ends: one row per
-    line, fields between commas."""
-    crlf: bool
-    """Its lines end in CRLF."""
-
-
-def _hash_file(target: Path) -> _Hashed:
-    """The file's sha256, and whether it is plain. Each 1 MiB block is tested by C-speed
-    byte searches first; the :data:`_SUSPICIOUS` regex (10 s per GB) runs only on a block
-    that is not ASCII or holds a control byte, where it may match."""
-    digest = hashlib.sha256()
-    special = False
-    carriage = crlf = lf = 0
-    suspicious = False
-    last = b""
-    first = True
-    with target.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-            special = special or b'"' in block or b"\0" in block
-            lf += block.count(b"\n")
-            if b"\r" in block or last[-1:] == b"\r":
-                carriage += block.count(b"\r")
-                crlf += block.count(b"\r\n") + (last[-1:] == b"\r" and block[:1] == b"\n")
-            scanned = last + (block[3:] if first and block.startswith(b"\xef\xbb\xbf") else block)
-            if not suspicious and (not scanned.isascii() or scanned.translate(None, _PLAIN_ASCII)):
-                suspicious = bool(_SUSPICIOUS.search(scanned))
-            last, first = block[-2:], False
-    # one kind of line end: DuckDB takes the newline from the first lines and fails on a
-    # CRLF line among LF ones (or the other way round)
-    one_kind = carriage == crlf and crlf in (0, lf)
-    return _Hashed(digest.hexdigest(), not special and one_kind and not suspicious, crlf > 0)
-
-
 def _summary_of(rows: list[AccessRow]) -> ExtractSummary:
     holders: dict[str, str] = {}
     by_type: dict[str, set[str]] = {}
@@ -219,13 +173,20 @@ class ExtractStore:
     """Reads and hashes the catalog's extract and evidence files, each at most once."""
 
     def __init__(
-        self, catalog: Catalog, summaries: SummaryCache | None = None, *, cache: bool = True
+        self,
+        catalog: Catalog,
+        summaries: SummaryCache | None = None,
+        *,
+        cache: bool = True,
+        ahead: HashAhead | None = None,
     ) -> None:
         self.catalog = catalog
+        self.ahead = ahead
+        """Hashes worked out while the catalog loaded, taken while the files are unchanged."""
         self.summaries = summaries if summaries is not None or not cache else summary_cache()
         """Summaries kept by content (default: the user's cache; none with ``cache=False``)."""
         self._checks: dict[str, FileCheck] = {}
-        self._hashes: dict[str, _Hashed] = {}
+        self._hashes: dict[str, Hashed] = {}
         self._summaries: dict[str, ExtractSummary] = {}
         self._rows: dict[str, list[AccessRow]] = {}
         self._texts: OrderedDict[str, tuple[str, str | None]] = OrderedDict()
@@ -270,10 +231,14 @@ class ExtractStore:
         export, a review's items) is only hashed."""
         return frozenset(e.file for extracts in self.by_system.values() for e in extracts)
 
-    def _hash(self, rel: str, target: Path) -> _Hashed:
+    def _hash(self, rel: str, target: Path) -> Hashed:
         if rel not in self._hashes:
-            self._hashes[rel] = _hash_file(target)
+            self._hashes[rel] = self._hash_now(target)
         return self._hashes[rel]
+
+    def _hash_now(self, target: Path) -> Hashed:
+        found = self.ahead.take(target) if self.ahead is not None else None
+        return found if found is not None else hash_file(target)
 
     def summary(self, rel: str) -> ExtractSummary:
         """Row count, holders and accounts per type of an extract CSV; raises
@@ -295,7 +260,7 @@ class ExtractStore:
         paths = {rel: path for rel in rels if (path := self.path(rel)) is not None}
         unhashed = {rel: path for rel, path in paths.items() if rel not in self._hashes}
         with ThreadPoolExecutor() as pool:  # hashlib releases the GIL
-            hashed = dict(zip(unhashed, pool.map(_hash_file, unhashed.values()), strict=True))
+            hashed = dict(zip(unhashed, pool.map(self._hash_now, unhashed.values()), strict=True))
         for rel, result in hashed.items():
             self._hashes.setdefault(rel, result)
         if self.summaries is not None:  # a file that read before, unchanged

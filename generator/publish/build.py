@@ -21,6 +21,7 @@ from ..catalog.parsecache import parse_cache
 from ..evaluation.evalcache import EvaluationCache
 from ..evaluation.evaluate import Evaluation
 from ..evaluation.trendcache import TrendCache
+from ..evidence.filehash import HashAhead
 from ..render.outdir import output_lock, scratch_dir, staging_dir, swap_in
 from ..render.site import Progress, build_site_into
 from ..resources import DEFAULT_MKDOCS_CONFIG, SOURCE_TREE
@@ -114,10 +115,11 @@ def build(
     started = time.perf_counter()
     out = check_site_destination(out, Path(catalog_path))
     progress("loading and validating the catalog")
-    catalog = load_catalog(catalog_path, strict=strict, cache=parse_cache())
-    progress("evaluating rules")
-    evaluations = EvaluationCache()
-    evaluation = evaluations.evaluate(catalog, as_of)
+    with HashAhead(catalog_path) as ahead:  # the files' hashes, on the cores the load leaves
+        catalog = load_catalog(catalog_path, strict=strict, cache=parse_cache())
+        progress("evaluating rules")
+        evaluations = EvaluationCache()
+        evaluation = evaluations.evaluate(catalog, as_of, ahead=ahead)
     trend = TrendCache()
     if evaluations.catalog_hash is not None and evaluation.context is not None:
         trend.know(catalog, evaluation.context.extracts, evaluations.catalog_hash)

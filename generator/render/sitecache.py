@@ -374,7 +374,7 @@ def incremental_pages_plugin(cache: PageCache, inputs: str) -> Any:
             hit = self.hits.get(src)
             if hit is not None:
                 del entries[self.mark :]  # an empty page may still have been indexed
-                entries.extend(json.loads(json.dumps(hit.search)))
+                entries.extend(hit.search)  # read for this build: held by nothing else
             elif src in self.keys:
                 self.found[src] = json.loads(json.dumps(entries[self.mark :]))
             self.mark = len(entries)

@@ -96,10 +96,23 @@ def test_links_hidden_folders_and_yaml_are_not_hashed_ahead(example: Path) -> No
     (example / ".git").mkdir()
     (example / ".git" / "objects.csv").write_text("x\n")
     (example / "linked.csv").symlink_to(example / EXTRACT)
+    (example / "odd\udcff name.csv").write_bytes(b"a,b\n")  # not UTF-8: kept as is
     with HashAhead(example, settled_ns=0) as ahead:
+        ahead.wait()
         files = set(ahead.files)
     root = os.path.realpath(example)
     assert os.path.join(root, EXTRACT) in files
+    assert os.path.join(root, "odd\udcff name.csv") in files
     assert not {f for f in files if f.endswith((".yaml", ".yml"))}
     assert os.path.join(root, ".git", "objects.csv") not in files
     assert os.path.join(root, "linked.csv") not in files
+
+
+def test_leaving_stops_the_worker(example: Path) -> None:
+    for n in range(300):  # enough files that the worker is still at work when the block ends
+        (example / f"attachment-{n:03}.txt").write_bytes(b"x" * 100_000)
+    with HashAhead(example, settled_ns=0) as ahead:
+        worker = ahead._worker
+        assert worker is not None
+    assert worker.returncode is not None  # ended and reaped: no process is left behind
+    assert ahead.files == []

@@ -4,10 +4,10 @@ catalog hashed ahead, on the cores the load leaves free.
 A build hashes every file the catalog names (the evaluation cache's key holds each
 sha256, and so do the narratives' evidence manifests): at full size some 5,000 files and
 900 MB, 1.5 s of a rebuild after one control changed, after the load, which runs on one
-core. :class:`HashAhead` hashes the catalog folder's files in threads while the catalog
-loads, and :class:`~.extracts.ExtractStore` takes each hash from it only when the file is
-still the one that was read: the same device, inode, size, modification and change
-time. A change time cannot be set back: any write after the hash began gives the file a
+core. :class:`HashAhead` hashes the catalog folder's files in a worker process while the
+catalog loads, and :class:`~.extracts.ExtractStore` takes each hash from it only when the
+file is still the one that was read: the same device, inode, size, modification and
+change time. A change time cannot be set back: any write after the hash began gives the file a
 new one, unless it falls in the same tick of the file system's clock as the change
 before it. So, as git does with its "racy" index entries, a file changed less than
 :data:`SETTLED_NS` before its hash began is not hashed ahead; it is hashed when asked.
@@ -15,15 +15,20 @@ before it. So, as git does with its "racy" index entries, a file changed less th
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import json
 import os
 import re
 import stat
+import subprocess
+import sys
+import threading
 import time
 from collections.abc import Iterator
-from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
+from subprocess import DEVNULL, PIPE
 from types import TracebackType
 
 _SUSPICIOUS = re.compile(
@@ -116,50 +121,75 @@ def _candidates(top: str) -> Iterator[str]:
                 yield entry.path
 
 
-class HashAhead:
-    """Hashes, in background threads, every file under ``root`` that a catalog may name
-    as evidence: each regular file that is not YAML, outside hidden folders (``.git``),
-    links not followed. Use it as a context manager around the load and the evaluation:
-    leaving stops the files not begun."""
+def _hashed_ahead(path: str, settled_ns: int) -> tuple[_Signature, Hashed] | None:
+    """The file's signature and hash, when it is a regular file that did not change while
+    it was read nor within ``settled_ns`` before."""
+    began = time.time_ns()
+    before = _signature(path)
+    if before is None or max(before[3], before[4]) > began - settled_ns:
+        return None  # a link, a folder, gone, or changed too lately to tell a change
+    try:
+        hashed = hash_file(Path(path))
+    except OSError:
+        return None  # unreadable: hashed when asked, which reports it
+    return (before, hashed) if _signature(path) == before else None
 
-    def __init__(self, root: Path, *, threads: int = 2, settled_ns: int = SETTLED_NS) -> None:
-        self._settled_ns = settled_ns
-        self._pool = ThreadPoolExecutor(threads, thread_name_prefix="hash-ahead")
-        self._futures: dict[str, Future[tuple[_Signature, Hashed] | None]] = {}
+
+class HashAhead:
+    """Hashes, in a worker process, every file under ``root`` that a catalog may name as
+    evidence: each regular file that is not YAML, outside hidden folders (``.git``), links
+    not followed. Use it as a context manager around the load and the evaluation: leaving
+    stops the worker.
+
+    The worker is a fresh interpreter (``python -m generator.evidence.filehash``), not a
+    thread: hashing holds the interpreter lock while it scans each block for quotes and
+    line ends, and the load, which waits on a file system call for every file, lost as
+    much time waiting for the lock as the threads saved. A thread of this process reads
+    what the worker writes (one JSON line per file)."""
+
+    def __init__(self, root: Path, *, settled_ns: int = SETTLED_NS) -> None:
+        self._found: dict[str, tuple[_Signature, Hashed]] = {}
         self.taken = 0
         """Hashes taken by :meth:`take` (the others were worked out when asked)."""
-        for path in _candidates(os.path.realpath(root)):
-            self._futures[path] = self._pool.submit(self._hash, path)
+        package = str(Path(__file__).resolve().parents[2])  # where this copy of generator is
+        env = {
+            **os.environ,
+            "PYTHONPATH": os.pathsep.join(filter(None, [package, os.environ.get("PYTHONPATH")])),
+        }
+        command = [sys.executable, "-m", __name__, os.path.realpath(root), str(settled_ns)]
+        self._worker: subprocess.Popen[bytes] | None = None
+        with contextlib.suppress(OSError):  # else no worker: every file is hashed when asked
+            self._worker = subprocess.Popen(
+                command, stdin=DEVNULL, stdout=PIPE, stderr=DEVNULL, env=env
+            )
+        self._reader = threading.Thread(target=self._read, name="hash-ahead", daemon=True)
+        self._reader.start()
 
-    def _hash(self, path: str) -> tuple[_Signature, Hashed] | None:
-        began = time.time_ns()
-        before = _signature(path)
-        if before is None or max(before[3], before[4]) > began - self._settled_ns:
-            return None  # a link, a folder, gone, or changed too lately to tell a change
-        try:
-            hashed = hash_file(Path(path))
-        except OSError:
-            return None  # unreadable: hashed when asked, which reports it
-        return (before, hashed) if _signature(path) == before else None
+    def _read(self) -> None:
+        if self._worker is None or self._worker.stdout is None:
+            return
+        for line in self._worker.stdout:
+            try:
+                path, *signature, sha256, plain, crlf = json.loads(line)
+                found = (tuple(int(n) for n in signature), Hashed(str(sha256), plain, crlf))
+            except (ValueError, TypeError):
+                return  # not what the worker writes: the rest is hashed when asked
+            self._found[str(path)] = found  # type: ignore[assignment]
 
     @property
     def files(self) -> list[str]:
-        """The files hashed ahead and not taken yet."""
-        return list(self._futures)
+        """The files hashed ahead so far and not taken yet."""
+        return list(self._found)
 
     def wait(self) -> None:
-        """Wait until every file not taken is hashed."""
-        wait(list(self._futures.values()))
+        """Wait until the worker has hashed every file."""
+        self._reader.join()
 
     def take(self, target: Path) -> Hashed | None:
         """The hash of ``target`` (a real path, as :meth:`Catalog.resolve` gives) worked
-        out ahead, when the file is unchanged since; else None, and the caller hashes it.
-        A file whose hash has not begun is left to the caller; one being hashed is waited
-        for."""
-        future = self._futures.pop(str(target), None)
-        if future is None or future.cancel():
-            return None
-        found = future.result()
+        out ahead, when the file is unchanged since; else None, and the caller hashes it
+        (a file the worker has not reached yet too: it is never waited for)."""
+        found = self._found.pop(str(target), None)
         if found is None or _signature(str(target)) != found[0]:
             return None
         self.taken += 1
@@ -174,5 +204,25 @@ class HashAhead:
         error: BaseException | None,
         trace: TracebackType | None,
     ) -> None:
-        self._pool.shutdown(wait=True, cancel_futures=True)
-        self._futures.clear()
+        if self._worker is not None:
+            if self._worker.poll() is None:
+                self._worker.kill()
+            self._worker.wait()
+        self._reader.join()
+        self._found.clear()
+
+
+def _hash_all(root: str, settled_ns: int) -> None:
+    """The worker: one JSON line per file hashed (path, signature, sha256, plain, crlf)."""
+    out = sys.stdout
+    for path in _candidates(root):
+        found = _hashed_ahead(path, settled_ns)
+        if found is not None:
+            (signature, hashed) = found
+            line = [path, *signature, hashed.sha256, hashed.plain, hashed.crlf]
+            out.write(json.dumps(line) + "\n")
+            out.flush()
+
+
+if __name__ == "__main__":
+    _hash_all(sys.argv[1], int(sys.argv[2]))

@@ -8,6 +8,7 @@ wheel carries them as ``generator/_data/`` (mapped there by the build backend, s
 from __future__ import annotations
 
 import hashlib
+import os
 from functools import cache
 from pathlib import Path
 
@@ -37,3 +38,10 @@ def package_digest() -> str:
             digest.update(path.relative_to(PACKAGE).as_posix().encode("utf-8") + b"\0")
             digest.update(hashlib.sha256(path.read_bytes()).digest())
     return digest.hexdigest()
+
+
+def interpreter_env() -> dict[str, str]:
+    """The environment for a worker that is a fresh interpreter (``python -m ...``): this
+    process's, with this copy of ``generator`` first on the module path."""
+    path = os.pathsep.join(filter(None, [str(SOURCE_TREE), os.environ.get("PYTHONPATH")]))
+    return {**os.environ, "PYTHONPATH": path}

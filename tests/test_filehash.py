@@ -10,6 +10,7 @@ change by its times.
 from __future__ import annotations
 
 import os
+from contextlib import closing
 from pathlib import Path
 
 from generator.catalog.loader import load_catalog
@@ -30,7 +31,7 @@ def every_check(catalog: Catalog, store: ExtractStore) -> dict[str, tuple[bool, 
 
 def test_hashes_taken_ahead_are_those_of_a_fresh_read(example: Path, tmp_path: Path) -> None:
     catalog = load_catalog(example)
-    with HashAhead(example, settled_ns=0) as ahead:
+    with closing(HashAhead(example, settled_ns=0)) as ahead:
         ahead.wait()
         store = ExtractStore(catalog, cache=False, ahead=ahead)
         checks = every_check(catalog, store)
@@ -40,7 +41,7 @@ def test_hashes_taken_ahead_are_those_of_a_fresh_read(example: Path, tmp_path: P
 
 def test_an_evaluation_with_hashes_ahead_equals_one_without(example: Path, tmp_path: Path) -> None:
     catalog = load_catalog(example)
-    with HashAhead(example, settled_ns=0) as ahead:
+    with closing(HashAhead(example, settled_ns=0)) as ahead:
         ahead.wait()
         found = EvaluationCache(tmp_path / "a").evaluate(catalog, ahead=ahead)
         assert ahead.taken > 0
@@ -55,10 +56,10 @@ def test_an_evaluation_with_hashes_ahead_equals_one_without(example: Path, tmp_p
 def test_a_file_changed_after_its_hash_is_hashed_again(example: Path) -> None:
     catalog = load_catalog(example)
     target = (example / EXTRACT).resolve()
-    with HashAhead(example, settled_ns=0) as ahead:
+    with closing(HashAhead(example, settled_ns=0)) as ahead:
         ahead.wait()
         assert ahead.take(target) == hash_file(target)  # unchanged: taken
-    with HashAhead(example, settled_ns=0) as ahead:
+    with closing(HashAhead(example, settled_ns=0)) as ahead:
         store = ExtractStore(catalog, cache=False, ahead=ahead)
         ahead.wait()
         before = hash_file(target).sha256
@@ -73,7 +74,7 @@ def test_a_change_that_keeps_the_size_and_the_modification_time_is_seen(example:
     """Rewriting bytes in place and setting the modification time back leaves the
     change time: a write cannot set it back."""
     target = example / EXTRACT
-    with HashAhead(example, settled_ns=0) as ahead:
+    with closing(HashAhead(example, settled_ns=0)) as ahead:
         before = os.stat(target)
         data = bytearray(target.read_bytes())
         data[-2:-1] = b"Z" if data[-2:-1] != b"Z" else b"Y"
@@ -87,7 +88,7 @@ def test_a_change_that_keeps_the_size_and_the_modification_time_is_seen(example:
 def test_a_file_changed_just_before_its_hash_began_is_not_hashed_ahead(example: Path) -> None:
     target = (example / EXTRACT).resolve()
     target.write_bytes(target.read_bytes())  # changed now: within the settling time
-    with HashAhead(example) as ahead:
+    with closing(HashAhead(example)) as ahead:
         ahead.wait()
         assert ahead.take(target) is None
 
@@ -97,7 +98,7 @@ def test_links_hidden_folders_and_yaml_are_not_hashed_ahead(example: Path) -> No
     (example / ".git" / "objects.csv").write_text("x\n")
     (example / "linked.csv").symlink_to(example / EXTRACT)
     (example / "odd\udcff name.csv").write_bytes(b"a,b\n")  # not UTF-8: kept as is
-    with HashAhead(example, settled_ns=0) as ahead:
+    with closing(HashAhead(example, settled_ns=0)) as ahead:
         ahead.wait()
         files = set(ahead.files)
     root = os.path.realpath(example)
@@ -111,7 +112,7 @@ def test_links_hidden_folders_and_yaml_are_not_hashed_ahead(example: Path) -> No
 def test_leaving_stops_the_worker(example: Path) -> None:
     for n in range(300):  # enough files that the worker is still at work when the block ends
         (example / f"attachment-{n:03}.txt").write_bytes(b"x" * 100_000)
-    with HashAhead(example, settled_ns=0) as ahead:
+    with closing(HashAhead(example, settled_ns=0)) as ahead:
         worker = ahead._worker
         assert worker is not None
     assert worker.returncode is not None  # ended and reaped: no process is left behind

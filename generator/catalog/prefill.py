@@ -29,6 +29,7 @@ from subprocess import DEVNULL, PIPE
 from types import TracebackType
 
 from ..model.reviews import ItemsFile
+from ..resources import interpreter_env
 from .gctune import tune_for_large_catalogs
 from .itemscsv import MAX_ITEMS_BYTES
 from .parsecache import ParseCache
@@ -151,11 +152,7 @@ def start_prefill(
     if len(missing(cache, paths[::_SAMPLE_EVERY])) * _SAMPLE_EVERY < MIN_FILES:
         return Prefill([], [])  # no worker: the load parses what has no entry
     command = [sys.executable, "-m", __name__, str(cache.folder), str(root)]
-    package = str(Path(__file__).resolve().parents[2])  # where this copy of generator is
-    env = {
-        **os.environ,
-        "PYTHONPATH": os.pathsep.join(filter(None, [package, os.environ.get("PYTHONPATH")])),
-    }
+    env = interpreter_env()
     started: list[subprocess.Popen[bytes]] = []
     try:
         for index in range(workers):  # every n-th file: a like mix for each

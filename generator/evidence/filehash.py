@@ -29,7 +29,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from subprocess import DEVNULL, PIPE
-from types import TracebackType
+
+from ..resources import interpreter_env
 
 _SUSPICIOUS = re.compile(
     rb"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]|\xe2\x80[\x8b-\x8f\xaa-\xae]|\xe2\x81[\xa0-\xa4\xa6-\xa9]|\xef\xbb\xbf"
@@ -138,8 +139,8 @@ def _hashed_ahead(path: str, settled_ns: int) -> tuple[_Signature, Hashed] | Non
 class HashAhead:
     """Hashes, in a worker process, every file under ``root`` that a catalog may name as
     evidence: each regular file that is not YAML, outside hidden folders (``.git``), links
-    not followed. Use it as a context manager around the load and the evaluation: leaving
-    stops the worker.
+    not followed. Wrap the load and the evaluation in ``contextlib.closing``: closing stops
+    the worker.
 
     The worker is a fresh interpreter (``python -m generator.evidence.filehash``), not a
     thread: hashing holds the interpreter lock while it scans each block for quotes and
@@ -151,16 +152,11 @@ class HashAhead:
         self._found: dict[str, tuple[_Signature, Hashed]] = {}
         self.taken = 0
         """Hashes taken by :meth:`take` (the others were worked out when asked)."""
-        package = str(Path(__file__).resolve().parents[2])  # where this copy of generator is
-        env = {
-            **os.environ,
-            "PYTHONPATH": os.pathsep.join(filter(None, [package, os.environ.get("PYTHONPATH")])),
-        }
         command = [sys.executable, "-m", __name__, os.path.realpath(root), str(settled_ns)]
         self._worker: subprocess.Popen[bytes] | None = None
         with contextlib.suppress(OSError):  # else no worker: every file is hashed when asked
             self._worker = subprocess.Popen(
-                command, stdin=DEVNULL, stdout=PIPE, stderr=DEVNULL, env=env
+                command, stdin=DEVNULL, stdout=PIPE, stderr=DEVNULL, env=interpreter_env()
             )
         self._reader = threading.Thread(target=self._read, name="hash-ahead", daemon=True)
         self._reader.start()
@@ -195,15 +191,8 @@ class HashAhead:
         self.taken += 1
         return found[1]
 
-    def __enter__(self) -> HashAhead:
-        return self
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        trace: TracebackType | None,
-    ) -> None:
+    def close(self) -> None:
+        """Stop the worker (use ``contextlib.closing`` around the load and evaluation)."""
         if self._worker is not None:
             if self._worker.poll() is None:
                 self._worker.kill()

@@ -11,6 +11,7 @@ import shutil
 import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import closing
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -115,7 +116,7 @@ def build(
     started = time.perf_counter()
     out = check_site_destination(out, Path(catalog_path))
     progress("loading and validating the catalog")
-    with HashAhead(catalog_path) as ahead:  # the files' hashes, on the cores the load leaves
+    with closing(HashAhead(catalog_path)) as ahead:  # the files' hashes, on a free core
         catalog = load_catalog(catalog_path, strict=strict, cache=parse_cache())
         progress("evaluating rules")
         evaluations = EvaluationCache()

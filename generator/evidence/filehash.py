@@ -7,9 +7,9 @@ sha256, and so do the narratives' evidence manifests): at full size some 5,000 f
 core. :class:`HashAhead` hashes the catalog folder's files in a worker process while the
 catalog loads, and :class:`~.extracts.ExtractStore` takes each hash from it only when the
 file is still the one that was read: the same device, inode, size, modification and
-change time. A change time cannot be set back: any write after the hash began gives the file a
-new one, unless it falls in the same tick of the file system's clock as the change
-before it. So, as git does with its "racy" index entries, a file changed less than
+change time. A change time cannot be set back: any write after the hash began gives the
+file a new one, unless it falls in the same tick of the file system's clock as the
+change before it. So, as git does with its "racy" index entries, a file changed less than
 :data:`SETTLED_NS` before its hash began is not hashed ahead; it is hashed when asked.
 """
 
@@ -166,11 +166,12 @@ class HashAhead:
             return
         for line in self._worker.stdout:
             try:
-                path, *signature, sha256, plain, crlf = json.loads(line)
-                found = (tuple(int(n) for n in signature), Hashed(str(sha256), plain, crlf))
+                path, dev, ino, size, mtime, ctime, sha256, plain, crlf = json.loads(line)
+                signature = (int(dev), int(ino), int(size), int(mtime), int(ctime))
+                hashed = Hashed(str(sha256), bool(plain), bool(crlf))
             except (ValueError, TypeError):
                 return  # not what the worker writes: the rest is hashed when asked
-            self._found[str(path)] = found  # type: ignore[assignment]
+            self._found[str(path)] = (signature, hashed)
 
     @property
     def files(self) -> list[str]:

@@ -55,8 +55,8 @@ class _Narratives:
     workers, signs and writes; the workers lay out, even a single narrative's after a
     one-control change): the site's pages are rendered and converted meanwhile, on the
     core the workers leave, and :meth:`written` waits for the last PDF. With one process,
-    they are written first. A failure on either side stops
-    the other: leaving the block with an error stops the writing at its next PDF."""
+    they are written first. A failure on either side stops the other: leaving the block
+    with an error stops the writing at its next PDF."""
 
     def __init__(self, plan: NarrativePlan | None, progress: Progress) -> None:
         self.batch: NarrativeBatch | None = None
